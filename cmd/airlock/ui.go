@@ -1,0 +1,45 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/airlockdev/airlock/internal/hint"
+	"github.com/airlockdev/airlock/internal/lifecycle"
+)
+
+// All terminal output of errors goes through here: "airlock: " and the
+// error on one line, then "hint: " and what to do, when there is advice.
+func reportError(w io.Writer, err error) int {
+	fmt.Fprintf(w, "airlock: %s\n", err)
+	if h := hint.Of(err); h != "" {
+		fmt.Fprintf(w, "hint: %s\n", h)
+	}
+	if isUsage(err) {
+		fmt.Fprintln(w, "hint: run 'airlock help' for usage")
+		return 2
+	}
+	var se *lifecycle.ScriptError
+	if errors.As(err, &se) && se.ExitCode > 0 && se.ExitCode < 256 {
+		return se.ExitCode
+	}
+	return 1
+}
+
+// formatBytes prints sizes as npm does in its pack summary.
+func formatBytes(n int64) string {
+	switch {
+	case n < 1000:
+		return fmt.Sprintf("%dB", n)
+	case n < 1000*1000:
+		return trimZero(fmt.Sprintf("%.1f", float64(n)/1000)) + "kB"
+	case n < 1000*1000*1000:
+		return trimZero(fmt.Sprintf("%.1f", float64(n)/1000/1000)) + "MB"
+	default:
+		return trimZero(fmt.Sprintf("%.1f", float64(n)/1000/1000/1000)) + "GB"
+	}
+}
+
+func trimZero(s string) string { return strings.TrimSuffix(s, ".0") }

@@ -1,0 +1,362 @@
+package pack
+
+import (
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/airlockdev/airlock/internal/glob"
+	"github.com/airlockdev/airlock/internal/manifest"
+)
+
+// File selection follows npm-packlist on top of ignore-walk. Each folder is
+// walked with an ordered list of rule sources; a later source can exclude or
+// re-include what an earlier one decided, and a folder also asks its
+// parents, so a rule in the root reaches every depth.
+
+// Rule sources. The two synthetic ones never exist on disk.
+const (
+	srcDefaults  = "\x00defaults"
+	srcStrict    = "\x00strict"
+	srcPackage   = "package.json"
+	srcNpmignore = ".npmignore"
+	srcGitignore = ".gitignore"
+	maxWalkDepth = 512
+)
+
+var (
+	rootSources    = []string{srcDefaults, srcPackage, srcNpmignore, srcGitignore, srcStrict}
+	childSources   = []string{srcDefaults, srcNpmignore, srcGitignore, srcStrict}
+	defaultRuleSet = []string{
+		".npmignore", ".gitignore",
+		"**/.git", "**/.svn", "**/.hg", "**/CVS",
+		"**/.git/**", "**/.svn/**", "**/.hg/**", "**/CVS/**",
+		"/.lock-wscript", "/.wafpickle-*", "/build/config.gypi",
+		"npm-debug.log", "**/.npmrc", ".*.swp", ".DS_Store", "**/.DS_Store/**",
+		"._*", "**/._*/**", "*.orig", "/archived-packages/**",
+	}
+	strictDefaults = []string{"/.git"}
+)
+
+// walker walks one folder. Its fields mirror what ignore-walk keeps per
+// folder: the rules read there, the parent for inherited decisions, and
+// whether the folder was matched exactly (so a parent's exclusion does not
+// cut it off).
+type walker struct {
+	list      *packlist
+	dir       string // absolute
+	base      string
+	sources   []string
+	rules     map[string][]*glob.Pattern
+	parent    *walker
+	exact     bool
+	isPackage bool
+	required  []string // files under this folder that must be kept
+	tree      *node
+	rel       string // path from the walk root, "" for the root
+	depth     int
+}
+
+// packlist accumulates one package walk (including bundled dependencies,
+// which start walks of their own that report into the same set).
+type packlist struct {
+	root   string // absolute package folder
+	files  []string
+	seen   map[string]bool
+	trees  map[string]bool // bundled trees already walked, by real path
+	nodes  *nodeLoader
+	warned bool
+}
+
+func newRootWalker(l *packlist, dir string, tree *node, sources []string, isPackage bool) (*walker, error) {
+	w := &walker{list: l, dir: dir, base: filepath.Base(dir), sources: sources, rules: map[string][]*glob.Pattern{}, isPackage: isPackage, tree: tree}
+	if err := w.inject(srcDefaults, defaultRuleSet); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+func (w *walker) inject(src string, lines []string) error {
+	pats := make([]*glob.Pattern, 0, len(lines))
+	for _, l := range lines {
+		l = jsTrim(l)
+		if l == "" || strings.HasPrefix(l, "#") {
+			continue
+		}
+		p, err := glob.Compile(l)
+		if err != nil {
+			return fmt.Errorf("rule %q: %w", l, err)
+		}
+		pats = append(pats, p)
+	}
+	w.rules[src] = pats
+	return nil
+}
+
+func (w *walker) hasSource(name string) bool {
+	for _, s := range w.sources {
+		if s == name {
+			return true
+		}
+	}
+	return false
+}
+
+func (w *walker) walk() error {
+	if w.depth > maxWalkDepth {
+		return fmt.Errorf("%s: folders nested more than %d deep", w.dir, maxWalkDepth)
+	}
+	f, err := os.Open(w.dir)
+	if err != nil {
+		return fmt.Errorf("reading folder: %w", err)
+	}
+	entries, err := f.Readdirnames(-1)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("reading folder %s: %w", w.dir, err)
+	}
+	if len(entries) == 0 {
+		return nil
+	}
+	if !w.isPackage {
+		// Files named in "files" directly under this folder are kept
+		// whatever the ignore files in it say.
+		lines := append([]string{}, strictDefaults...)
+		for _, r := range w.required {
+			lines = append(lines, "!"+r)
+		}
+		if err := w.inject(srcStrict, lines); err != nil {
+			return err
+		}
+	}
+	for _, e := range entries {
+		if e == "." || e == ".." || !w.hasSource(e) {
+			continue
+		}
+		if e == srcPackage && w.isPackage {
+			if err := w.packageRules(); err != nil {
+				return err
+			}
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(w.dir, e))
+		if err != nil {
+			return fmt.Errorf("reading ignore file: %w", err)
+		}
+		pats, err := glob.ParseIgnoreFile(decodeUTF8(data))
+		if err != nil {
+			return fmt.Errorf("reading ignore file %s: %w", filepath.Join(w.dir, e), err)
+		}
+		w.rules[e] = pats
+	}
+	// Precedence: "files" beats .npmignore, which beats .gitignore.
+	if w.rules[srcPackage] != nil {
+		delete(w.rules, srcNpmignore)
+		delete(w.rules, srcGitignore)
+	} else if w.rules[srcNpmignore] != nil {
+		delete(w.rules, srcGitignore)
+	}
+
+	type candidate struct {
+		name          string
+		asFile, asDir bool
+	}
+	var cands []candidate
+	for _, e := range entries {
+		asFile := w.included(e, false, "")
+		asDir := w.included(e, true, "")
+		if asFile || asDir {
+			cands = append(cands, candidate{e, asFile, asDir})
+		}
+	}
+	for _, c := range cands {
+		// node-tar cannot write '*' portably; npm-packlist drops such names.
+		if strings.Contains(c.name, "*") {
+			continue
+		}
+		abs := w.dir + "/" + c.name
+		st, err := os.Lstat(abs)
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", abs, err)
+		}
+		switch {
+		case st.Mode().IsRegular():
+			if c.asFile {
+				w.list.add(w.rel + c.name)
+			}
+		case st.IsDir():
+			if !c.asDir {
+				continue
+			}
+			child := w.child(c.name, c.asFile || w.included(c.name+"/", false, ""))
+			if err := child.walk(); err != nil {
+				return err
+			}
+		}
+		// Symlinks, sockets and devices are never packed.
+	}
+	return nil
+}
+
+func (w *walker) child(name string, exact bool) *walker {
+	sources := childSources
+	if w.tree != nil && w.tree.manifest != nil && w.tree.manifest.Workspaces {
+		// With workspaces npm-packlist gives sub-folders the root's
+		// list, package.json included, and then reads a sub-folder's
+		// package.json as an ignore file. Odd, but it is what npm packs.
+		sources = rootSources
+	}
+	var required []string
+	for _, f := range w.required {
+		if rest, ok := strings.CutPrefix(path.Clean(f), name+"/"); ok && !strings.Contains(rest, "/") {
+			required = append(required, rest)
+		}
+	}
+	c := &walker{
+		list: w.list, dir: w.dir + "/" + name, base: name, sources: sources,
+		rules: map[string][]*glob.Pattern{}, parent: w, exact: exact,
+		required: required, tree: w.tree, rel: w.rel + name + "/", depth: w.depth + 1,
+	}
+	_ = c.inject(srcDefaults, defaultRuleSet)
+	return c
+}
+
+// included reports whether entry (a name in this folder, or a path below
+// it when asked by a child) is kept. dirMode asks whether it could be a
+// folder holding kept files.
+func (w *walker) included(entry string, dirMode bool, entryBase string) bool {
+	keep := true
+	if w.parent != nil {
+		pb := entryBase
+		if pb == "" {
+			pb = entry
+		}
+		keep = w.parent.included(w.base+"/"+entry, dirMode, pb)
+		if !keep && !w.exact {
+			return false
+		}
+	}
+	for _, src := range w.sources {
+		for _, r := range w.rules[src] {
+			if r.Negate() == keep {
+				continue
+			}
+			if ruleMatches(r, entry, dirMode, entryBase) {
+				keep = r.Negate()
+			}
+		}
+	}
+	return keep
+}
+
+func ruleMatches(r *glob.Pattern, entry string, dirMode bool, entryBase string) bool {
+	if r.Match("/"+entry, false) || r.Match(entry, false) {
+		return true
+	}
+	if !dirMode {
+		return false
+	}
+	if r.Match("/"+entry+"/", false) || r.Match(entry+"/", false) {
+		return true
+	}
+	if r.Negate() && (r.Match("/"+entry, true) || r.Match(entry, true)) {
+		return true
+	}
+	if entryBase != "" && r.Relative() {
+		if r.Match("/"+entryBase+"/", false) || r.Match(entryBase+"/", false) {
+			return true
+		}
+		if r.Negate() && (r.Match("/"+entryBase, true) || r.Match(entryBase, true)) {
+			return true
+		}
+	}
+	return false
+}
+
+// packageRules turns package.json into the "files" rule set and the
+// strict set of files that are always or never packed.
+func (w *walker) packageRules() error {
+	m := w.tree.manifest
+	var ignores []string
+	strict := append([]string{}, strictDefaults...)
+	strict = append(strict,
+		"!/package.json",
+		"!/readme{,.*[^~$]}", "!/copying{,.*[^~$]}", "!/license{,.*[^~$]}", "!/licence{,.*[^~$]}",
+		"/.git", "/node_modules", ".npmrc",
+		"/package-lock.json", "/yarn.lock", "/pnpm-lock.yaml", "/bun.lockb",
+	)
+	if m.Files != nil {
+		var strictFront []string
+		for _, file := range m.Files {
+			if strings.HasPrefix(file, "./") {
+				file = file[1:]
+			}
+			if strings.HasSuffix(file, "/*") {
+				file += "*"
+			}
+			inverse := "!" + file
+			st, err := os.Lstat(filepath.Join(w.dir, strings.TrimLeft(file, "!")))
+			switch {
+			case err != nil:
+				ignores = append(ignores, inverse)
+			case st.Mode().IsRegular():
+				strictFront = append([]string{inverse}, strictFront...)
+				w.required = append(w.required, strings.TrimPrefix(file, "/"))
+			case st.IsDir():
+				ignores = append(ignores, inverse, inverse+"/**")
+			}
+		}
+		strict = append(strictFront, strict...)
+		if err := w.inject(srcPackage, append([]string{"*"}, ignores...)); err != nil {
+			return fmt.Errorf(`"files" in %s: %w`, filepath.Join(w.dir, "package.json"), err)
+		}
+	}
+	if m.Browser != "" {
+		strict = append(strict, "!/"+m.Browser)
+	}
+	if m.Main != "" {
+		strict = append(strict, "!/"+m.Main)
+	}
+	for _, target := range m.binTargets() {
+		strict = append(strict, "!/"+target)
+	}
+	if err := w.inject(srcStrict, strict); err != nil {
+		return fmt.Errorf("package.json in %s: %w", w.dir, err)
+	}
+	return nil
+}
+
+func (l *packlist) add(rel string) {
+	if !l.seen[rel] {
+		l.seen[rel] = true
+		l.files = append(l.files, rel)
+	}
+}
+
+// jsTrim trims what JavaScript's String.prototype.trim trims.
+func jsTrim(s string) string {
+	return strings.TrimFunc(s, func(r rune) bool {
+		switch r {
+		case '\t', '\n', '\v', '\f', '\r', ' ', 0xa0, 0x1680, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000, 0xfeff:
+			return true
+		}
+		return r >= 0x2000 && r <= 0x200a
+	})
+}
+
+// decodeUTF8 decodes as Node's utf8 decoding does, replacing invalid
+// bytes with U+FFFD.
+func decodeUTF8(b []byte) string {
+	s := string(b)
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		b.WriteRune(r) // invalid bytes decode as U+FFFD
+	}
+	return b.String()
+}

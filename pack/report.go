@@ -1,0 +1,121 @@
+package pack
+
+import (
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/collate"
+	"golang.org/x/text/language"
+
+	"github.com/airlockdev/airlock/internal/tarball"
+)
+
+var bundledName = regexp.MustCompile(`^node_modules/((?:@[^/]+/)?[^/]+)`)
+
+// fillContents derives the file list, sizes and bundled names from the
+// entries written, as npm derives them by listing its own tarball.
+func fillContents(rep *Report, entries []tarball.Entry) {
+	rep.Files = make([]File, 0, len(entries))
+	rep.Bundled = []string{}
+	seen := map[string]bool{}
+	for _, e := range entries {
+		rep.EntryCount++
+		rep.UnpackedSize += e.Size
+		p := strings.TrimPrefix(e.Path, "package/")
+		if strings.HasPrefix(p, "node_modules/") && p != "node_modules/" {
+			if m := bundledName.FindStringSubmatch(p); m != nil && !seen[m[1]] {
+				seen[m[1]] = true
+				rep.Bundled = append(rep.Bundled, m[1])
+			}
+		}
+		rep.Files = append(rep.Files, File{Path: p, Size: e.Size, Mode: e.Mode})
+	}
+	sortReportFiles(rep.Files)
+}
+
+// npm lists files whose first character is unchanged by upper-casing
+// first, each group in "en" collation with case sensitivity and numeric
+// ordering.
+var (
+	reportCollatorMu sync.Mutex
+	reportCollator   = collate.New(language.English, collate.Loose, collate.Numeric)
+	upper            = cases.Upper(language.Und)
+)
+
+func sortReportFiles(files []File) {
+	isUpper := func(p string) bool {
+		r, size := utf8.DecodeRuneInString(p)
+		if size == 0 || r > 0xFFFF {
+			// JavaScript's charAt sees half a surrogate pair, which
+			// upper-cases to itself.
+			return true
+		}
+		c := p[:size]
+		return upper.String(c) == c
+	}
+	var uppers, others []File
+	for _, f := range files {
+		if isUpper(f.Path) {
+			uppers = append(uppers, f)
+		} else {
+			others = append(others, f)
+		}
+	}
+	reportCollatorMu.Lock()
+	defer reportCollatorMu.Unlock()
+	for _, group := range [][]File{uppers, others} {
+		sort.SliceStable(group, func(i, j int) bool {
+			return compareCaseNumeric(group[i].Path, group[j].Path) < 0
+		})
+	}
+	copy(files, uppers)
+	copy(files[len(uppers):], others)
+}
+
+// compareCaseNumeric approximates ICU's sensitivity "case" with numeric
+// collation: base letters and numbers first, then case, lower before upper.
+func compareCaseNumeric(a, b string) int {
+	na := trimLeadingZeros(a)
+	nb := trimLeadingZeros(b)
+	if c := reportCollator.CompareString(na, nb); c != 0 {
+		return c
+	}
+	ra, rb := []rune(a), []rune(b)
+	for i := 0; i < len(ra) && i < len(rb); i++ {
+		la, lb := isUpperRune(ra[i]), isUpperRune(rb[i])
+		if la != lb {
+			if la {
+				return 1
+			}
+			return -1
+		}
+	}
+	return 0
+}
+
+func isUpperRune(r rune) bool {
+	s := string(r)
+	return strings.ToLower(s) != s
+}
+
+func trimLeadingZeros(s string) string {
+	if !strings.Contains(s, "0") {
+		return s
+	}
+	// ICU's numeric collation reads "007" as 7.
+	var b strings.Builder
+	prevDigit := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '0' && !prevDigit && i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '9' {
+			continue
+		}
+		prevDigit = c >= '0' && c <= '9'
+		b.WriteByte(c)
+	}
+	return b.String()
+}

@@ -1,0 +1,5 @@
+'use strict'
+
+module.exports = function greet (name) {
+  return `hello, ${name}`
+}
