@@ -77,11 +77,6 @@ type Result struct {
 	ReceiptData Receipt
 }
 
-// Lifecycle events a directory publish runs before upload, in npm's order:
-// prepublishOnly (npm publish), prepack (libnpmpack), prepare (pacote's
-// directory fetcher) and, once the tarball exists, postpack.
-var preEvents = []string{"prepublishOnly", "prepack", "prepare"}
-
 // Pack packs the package in dir.
 func Pack(ctx context.Context, dir string, opts Options) (*Result, error) {
 	log := opts.Logger
@@ -101,21 +96,12 @@ func Pack(ctx context.Context, dir string, opts Options) (*Result, error) {
 			return nil, err
 		}
 	}
-	m, err := readValid(dir)
-	if err != nil {
+	if _, err := readValid(dir); err != nil {
 		return nil, err
 	}
-	if !opts.IgnoreScripts {
-		for _, event := range preEvents {
-			if err := runScript(ctx, dir, m, event, nil, opts); err != nil {
-				return nil, err
-			}
-			// Scripts may rewrite package.json (a build stamping a
-			// version, say); npm reads it again for each step.
-			if m, err = readValid(dir); err != nil {
-				return nil, fmt.Errorf("after the %s script: %w", event, err)
-			}
-		}
+	scripts := newScripts(dir, opts)
+	if err := scripts.beforePack(ctx); err != nil {
+		return nil, err
 	}
 
 	files, m, err := collect(dir)
@@ -149,8 +135,8 @@ func Pack(ctx context.Context, dir string, opts Options) (*Result, error) {
 	}
 	sum512, sum1 := sha512.New(), sha1.New()
 	counted := &countingWriter{w: io.MultiWriter(out, sum512, sum1)}
-	gz := pgzip.NewWriter(counted)
-	entries, err := tarball.Write(ctx, gz, files, tarball.Options{Dir: dir, Executable: binPredicate(m)})
+	gz := pgzip.NewWriter(counted, pgzip.Options{})
+	entries, err := tarball.Write(ctx, gz, files, tarball.Options{Dir: dir, Bin: m.Bin})
 	if err != nil {
 		gz.Close()
 		return nil, fmt.Errorf("writing tarball: %w", err)
@@ -166,6 +152,10 @@ func Pack(ctx context.Context, dir string, opts Options) (*Result, error) {
 	res.ReceiptData = newReceipt(rep, dir, opts.ToolVersion)
 	if !opts.DryRun {
 		if err := tmp.Sync(); err != nil {
+			return nil, fmt.Errorf("writing tarball: %w", err)
+		}
+		// CreateTemp makes the file private; a tarball is meant to be read.
+		if err := tmp.Chmod(0o644); err != nil {
 			return nil, fmt.Errorf("writing tarball: %w", err)
 		}
 		if err := tmp.Close(); err != nil {
@@ -184,15 +174,8 @@ func Pack(ctx context.Context, dir string, opts Options) (*Result, error) {
 		res.Receipt = receipt
 	}
 
-	if !opts.IgnoreScripts {
-		extra := map[string]string{
-			"npm_package_from":      dir,
-			"npm_package_resolved":  dir,
-			"npm_package_integrity": rep.Integrity,
-		}
-		if err := runScript(ctx, dir, m, "postpack", extra, opts); err != nil {
-			return res, err
-		}
+	if err := scripts.afterPack(ctx, rep.Integrity); err != nil {
+		return res, err
 	}
 	return res, nil
 }
@@ -256,12 +239,74 @@ func (e *DestinationError) Error() string {
 }
 func (e *DestinationError) Unwrap() error { return e.Err }
 
-func runScript(ctx context.Context, dir string, m *manifest.Manifest, event string, extra map[string]string, opts Options) error {
-	if _, ok := m.Scripts[event]; !ok {
+// scripts runs the lifecycle scripts of a folder publish, reading
+// package.json afresh where npm does: prepublishOnly sees the manifest as
+// publish read it, prepack and postpack the one pack read before
+// prepack, prepare the one read after it.
+type scripts struct {
+	dir      string
+	opts     Options
+	packRead map[string]any
+}
+
+func newScripts(dir string, opts Options) *scripts { return &scripts{dir: dir, opts: opts} }
+
+func (s *scripts) run(ctx context.Context, event string, manifest map[string]any, extra map[string]string) error {
+	npm, _ := lifecycle.LocateNPM(s.opts.Env) // npm's own paths, when npm is installed
+	r := &lifecycle.Runner{
+		Dir: s.dir, Manifest: manifest, Env: s.opts.Env,
+		Stdout: orDiscard(s.opts.Stdout), Stderr: orDiscard(s.opts.Stderr),
+		Logger: s.opts.Logger, Command: "pack", NPM: npm,
+	}
+	if script, err := r.Script(event); err != nil || script == "" {
+		return err
+	}
+	if banner, err := r.Banner(event); err == nil {
+		io.WriteString(orDiscard(s.opts.Stderr), banner)
+	}
+	return r.Run(ctx, event, extra)
+}
+
+func (s *scripts) read() (map[string]any, error) {
+	m, err := lifecycle.ReadManifest(s.dir)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := readValid(s.dir); err != nil {
+		return nil, fmt.Errorf("package.json changed by a script: %w", err)
+	}
+	return m, nil
+}
+
+func (s *scripts) beforePack(ctx context.Context) error {
+	if s.opts.IgnoreScripts {
 		return nil
 	}
-	r := &lifecycle.Runner{Dir: dir, Manifest: m.Raw, Env: opts.Env, Stdout: orDiscard(opts.Stdout), Stderr: orDiscard(opts.Stderr), Logger: opts.Logger}
-	return r.Run(ctx, event, extra)
+	published, err := s.read()
+	if err != nil {
+		return err
+	}
+	if err := s.run(ctx, "prepublishOnly", published, nil); err != nil {
+		return err
+	}
+	if s.packRead, err = s.read(); err != nil {
+		return err
+	}
+	if err := s.run(ctx, "prepack", s.packRead, nil); err != nil {
+		return err
+	}
+	prepared, err := s.read()
+	if err != nil {
+		return err
+	}
+	return s.run(ctx, "prepare", prepared, lifecycle.PrepareEnv(s.dir))
+}
+
+func (s *scripts) afterPack(ctx context.Context, integrity string) error {
+	if s.opts.IgnoreScripts {
+		return nil
+	}
+	return s.run(ctx, "postpack", s.packRead, lifecycle.PostpackEnv(s.dir, integrity))
 }
 
 func orDiscard(w io.Writer) io.Writer {
@@ -269,25 +314,6 @@ func orDiscard(w io.Writer) io.Writer {
 		return io.Discard
 	}
 	return w
-}
-
-// binPredicate reproduces pacote's is-package-bin test, quirk included:
-// it drops the first path component before comparing with the bin
-// targets, because it was written for paths inside "package/".
-func binPredicate(m *manifest.Manifest) func(string) bool {
-	if len(m.Bin) == 0 {
-		return func(string) bool { return false }
-	}
-	targets := map[string]bool{}
-	for _, t := range m.Bin {
-		targets[t] = true
-	}
-	return func(p string) bool {
-		if i := strings.IndexAny(p, `/\`); i >= 0 {
-			p = p[i+1:]
-		}
-		return targets[p]
-	}
 }
 
 func integrity(h hash.Hash) string {

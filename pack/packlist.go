@@ -5,11 +5,11 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"sort"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/airlockdev/airlock/internal/glob"
-	"github.com/airlockdev/airlock/internal/manifest"
 )
 
 // File selection follows npm-packlist on top of ignore-walk. Each folder is
@@ -152,11 +152,12 @@ func (w *walker) walk() error {
 		}
 		w.rules[e] = pats
 	}
-	// Precedence: "files" beats .npmignore, which beats .gitignore.
-	if w.rules[srcPackage] != nil {
+	// Precedence: "files" beats .npmignore, which beats .gitignore. An
+	// empty ignore file still counts as present.
+	if _, ok := w.rules[srcPackage]; ok {
 		delete(w.rules, srcNpmignore)
 		delete(w.rules, srcGitignore)
-	} else if w.rules[srcNpmignore] != nil {
+	} else if _, ok := w.rules[srcNpmignore]; ok {
 		delete(w.rules, srcGitignore)
 	}
 
@@ -320,7 +321,7 @@ func (w *walker) packageRules() error {
 	if m.Main != "" {
 		strict = append(strict, "!/"+m.Main)
 	}
-	for _, target := range m.binTargets() {
+	for _, target := range sortedValues(m.Bin) {
 		strict = append(strict, "!/"+target)
 	}
 	if err := w.inject(srcStrict, strict); err != nil {
@@ -349,8 +350,8 @@ func jsTrim(s string) string {
 
 // decodeUTF8 decodes as Node's utf8 decoding does, replacing invalid
 // bytes with U+FFFD.
-func decodeUTF8(b []byte) string {
-	s := string(b)
+func decodeUTF8(data []byte) string {
+	s := string(data)
 	if utf8.ValidString(s) {
 		return s
 	}
@@ -359,4 +360,13 @@ func decodeUTF8(b []byte) string {
 		b.WriteRune(r) // invalid bytes decode as U+FFFD
 	}
 	return b.String()
+}
+
+func sortedValues(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for _, v := range m {
+		out = append(out, v)
+	}
+	sort.Strings(out)
+	return out
 }
