@@ -1,6 +1,7 @@
 package pack
 
 import (
+	"fmt"
 	"regexp"
 	"sort"
 	"strings"
@@ -42,7 +43,7 @@ func fillContents(rep *Report, entries []tarball.Entry) {
 // ordering.
 var (
 	reportCollatorMu sync.Mutex
-	reportCollator   = collate.New(language.English, collate.Loose, collate.Numeric)
+	reportCollator   = collate.New(language.English, collate.Loose)
 	upper            = cases.Upper(language.Und)
 )
 
@@ -76,12 +77,10 @@ func sortReportFiles(files []File) {
 	copy(files[len(uppers):], others)
 }
 
-// compareCaseNumeric approximates ICU's sensitivity "case" with numeric
-// collation: base letters and numbers first, then case, lower before upper.
+// compareCaseNumeric follows ICU's sensitivity "case" with numeric
+// ordering: base letters and numbers first, then case, lower before upper.
 func compareCaseNumeric(a, b string) int {
-	na := trimLeadingZeros(a)
-	nb := trimLeadingZeros(b)
-	if c := reportCollator.CompareString(na, nb); c != 0 {
+	if c := reportCollator.CompareString(numericKey(a), numericKey(b)); c != 0 {
 		return c
 	}
 	ra, rb := []rune(a), []rune(b)
@@ -102,20 +101,30 @@ func isUpperRune(r rune) bool {
 	return strings.ToLower(s) != s
 }
 
-func trimLeadingZeros(s string) string {
-	if !strings.Contains(s, "0") {
+// numericKey rewrites each run of ASCII digits so that comparing digits
+// one by one orders runs by value, as ICU's numeric collation does:
+// leading zeros dropped, then the run prefixed with its length.
+func numericKey(s string) string {
+	if !strings.ContainsAny(s, "0123456789") {
 		return s
 	}
-	// ICU's numeric collation reads "007" as 7.
 	var b strings.Builder
-	prevDigit := false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '0' && !prevDigit && i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '9' {
+	for i := 0; i < len(s); {
+		if s[i] < '0' || s[i] > '9' {
+			b.WriteByte(s[i])
+			i++
 			continue
 		}
-		prevDigit = c >= '0' && c <= '9'
-		b.WriteByte(c)
+		j := i
+		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+			j++
+		}
+		run := strings.TrimLeft(s[i:j], "0")
+		if run == "" {
+			run = "0"
+		}
+		fmt.Fprintf(&b, "%04d%s", len(run), run)
+		i = j
 	}
 	return b.String()
 }
