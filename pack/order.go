@@ -1,6 +1,7 @@
 package pack
 
 import (
+	"bytes"
 	"path"
 	"sort"
 	"strings"
@@ -47,9 +48,7 @@ func sortPackOrder(files []string) {
 	})
 }
 
-func compareBytes(a, b []byte) int {
-	return strings.Compare(string(a), string(b))
-}
+func compareBytes(a, b []byte) int { return bytes.Compare(a, b) }
 
 // jsExtname is Node's path.posix.extname for a file path: the base name
 // from its last dot, except for a leading dot (".npmrc") and "..".

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/airlockdev/airlock/internal/glob"
@@ -38,8 +39,17 @@ var (
 		"npm-debug.log", "**/.npmrc", ".*.swp", ".DS_Store", "**/.DS_Store/**",
 		"._*", "**/._*/**", "*.orig", "/archived-packages/**",
 	}
-	strictDefaults = []string{"/.git"}
+	strictDefaults        = []string{"/.git"}
+	strictDefaultPatterns = mustCompile(strictDefaults)
 )
+
+func mustCompile(lines []string) []*glob.Pattern {
+	p, err := compileRules(lines)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
 
 // walker walks one folder. Its fields mirror what ignore-walk keeps per
 // folder: the rules read there, the parent for inherited decisions, and
@@ -73,13 +83,37 @@ type packlist struct {
 
 func newRootWalker(l *packlist, dir string, tree *node, sources []string, isPackage bool) (*walker, error) {
 	w := &walker{list: l, dir: dir, base: filepath.Base(dir), sources: sources, rules: map[string][]*glob.Pattern{}, isPackage: isPackage, tree: tree}
-	if err := w.inject(srcDefaults, defaultRuleSet); err != nil {
+	if err := w.injectDefaults(); err != nil {
 		return nil, err
 	}
 	return w, nil
 }
 
+// Every folder starts with the default rules; compile them once.
+var (
+	defaultPatternsOnce sync.Once
+	defaultPatterns     []*glob.Pattern
+	defaultPatternsErr  error
+)
+
+func (w *walker) injectDefaults() error {
+	defaultPatternsOnce.Do(func() {
+		defaultPatterns, defaultPatternsErr = compileRules(defaultRuleSet)
+	})
+	w.rules[srcDefaults] = defaultPatterns
+	return defaultPatternsErr
+}
+
 func (w *walker) inject(src string, lines []string) error {
+	pats, err := compileRules(lines)
+	if err != nil {
+		return err
+	}
+	w.rules[src] = pats
+	return nil
+}
+
+func compileRules(lines []string) ([]*glob.Pattern, error) {
 	pats := make([]*glob.Pattern, 0, len(lines))
 	for _, l := range lines {
 		l = jsTrim(l)
@@ -88,12 +122,11 @@ func (w *walker) inject(src string, lines []string) error {
 		}
 		p, err := glob.Compile(l)
 		if err != nil {
-			return fmt.Errorf("rule %q: %w", l, err)
+			return nil, fmt.Errorf("rule %q: %w", l, err)
 		}
 		pats = append(pats, p)
 	}
-	w.rules[src] = pats
-	return nil
+	return pats, nil
 }
 
 func (w *walker) hasSource(name string) bool {
@@ -124,12 +157,16 @@ func (w *walker) walk() error {
 	if !w.isPackage {
 		// Files named in "files" directly under this folder are kept
 		// whatever the ignore files in it say.
-		lines := append([]string{}, strictDefaults...)
-		for _, r := range w.required {
-			lines = append(lines, "!"+r)
-		}
-		if err := w.inject(srcStrict, lines); err != nil {
-			return err
+		if len(w.required) == 0 {
+			w.rules[srcStrict] = strictDefaultPatterns
+		} else {
+			lines := append([]string{}, strictDefaults...)
+			for _, r := range w.required {
+				lines = append(lines, "!"+r)
+			}
+			if err := w.inject(srcStrict, lines); err != nil {
+				return err
+			}
 		}
 	}
 	for _, e := range entries {
@@ -221,7 +258,7 @@ func (w *walker) child(name string, exact bool) *walker {
 		rules: map[string][]*glob.Pattern{}, parent: w, exact: exact,
 		required: required, tree: w.tree, rel: w.rel + name + "/", depth: w.depth + 1,
 	}
-	_ = c.inject(srcDefaults, defaultRuleSet)
+	_ = c.injectDefaults() // compiled already by the root walker
 	return c
 }
 
@@ -240,12 +277,16 @@ func (w *walker) included(entry string, dirMode bool, entryBase string) bool {
 			return false
 		}
 	}
+	var f forms
 	for _, src := range w.sources {
 		for _, r := range w.rules[src] {
 			if r.Negate() == keep {
 				continue
 			}
-			if ruleMatches(r, entry, dirMode, entryBase) {
+			if f.entry == "" {
+				f = newForms(entry, entryBase)
+			}
+			if f.matches(r, dirMode) {
 				keep = r.Negate()
 			}
 		}
@@ -253,24 +294,46 @@ func (w *walker) included(entry string, dirMode bool, entryBase string) bool {
 	return keep
 }
 
-func ruleMatches(r *glob.Pattern, entry string, dirMode bool, entryBase string) bool {
-	if r.Match("/"+entry, false) || r.Match(entry, false) {
+// forms are the spellings of one path ignore-walk tries a rule against,
+// built once per path rather than once per rule.
+type forms struct {
+	entry, slashEntry, entrySlash, slashEntrySlash string
+	base, slashBaseSlash, baseSlash, slashBase     string
+}
+
+func newForms(entry, base string) forms {
+	f := forms{entry: entry, slashEntry: "/" + entry}
+	f.entrySlash = entry + "/"
+	f.slashEntrySlash = f.slashEntry + "/"
+	if base != "" {
+		f.base, f.slashBase = base, "/"+base
+		f.baseSlash = base + "/"
+		f.slashBaseSlash = f.slashBase + "/"
+	}
+	return f
+}
+
+// matches is ignore-walk's test: the path with and without a leading
+// slash; for a possible folder also with a trailing slash, as a partial
+// match for negations, and by base name for rules without a slash.
+func (f *forms) matches(r *glob.Pattern, dirMode bool) bool {
+	if r.Match(f.slashEntry, false) || r.Match(f.entry, false) {
 		return true
 	}
 	if !dirMode {
 		return false
 	}
-	if r.Match("/"+entry+"/", false) || r.Match(entry+"/", false) {
+	if r.Match(f.slashEntrySlash, false) || r.Match(f.entrySlash, false) {
 		return true
 	}
-	if r.Negate() && (r.Match("/"+entry, true) || r.Match(entry, true)) {
+	if r.Negate() && (r.Match(f.slashEntry, true) || r.Match(f.entry, true)) {
 		return true
 	}
-	if entryBase != "" && r.Relative() {
-		if r.Match("/"+entryBase+"/", false) || r.Match(entryBase+"/", false) {
+	if f.base != "" && r.Relative() {
+		if r.Match(f.slashBaseSlash, false) || r.Match(f.baseSlash, false) {
 			return true
 		}
-		if r.Negate() && (r.Match("/"+entryBase, true) || r.Match(entryBase, true)) {
+		if r.Negate() && (r.Match(f.slashBase, true) || r.Match(f.base, true)) {
 			return true
 		}
 	}
@@ -299,7 +362,7 @@ func (w *walker) packageRules() error {
 				file += "*"
 			}
 			inverse := "!" + file
-			st, err := os.Lstat(filepath.Join(w.dir, strings.TrimLeft(file, "!")))
+			st, err := os.Lstat(nodeJoin(w.dir, strings.TrimLeft(file, "!")))
 			switch {
 			case err != nil:
 				ignores = append(ignores, inverse)
@@ -369,4 +432,14 @@ func sortedValues(m map[string]string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// nodeJoin is Node's path.join: like filepath.Join, but a trailing slash
+// survives, so that lstat of "file.js/" fails as it does for npm.
+func nodeJoin(dir, rel string) string {
+	p := filepath.Join(dir, rel)
+	if strings.HasSuffix(rel, "/") && !strings.HasSuffix(p, "/") {
+		p += "/"
+	}
+	return p
 }

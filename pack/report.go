@@ -1,6 +1,7 @@
 package pack
 
 import (
+	"bytes"
 	"fmt"
 	"regexp"
 	"sort"
@@ -68,9 +69,19 @@ func sortReportFiles(files []File) {
 	}
 	reportCollatorMu.Lock()
 	defer reportCollatorMu.Unlock()
+	var buf collate.Buffer
+	keys := make(map[string][]byte, len(files))
+	for _, f := range files {
+		keys[f.Path] = append([]byte(nil), reportCollator.KeyFromString(&buf, numericKey(f.Path))...)
+		buf.Reset()
+	}
 	for _, group := range [][]File{uppers, others} {
 		sort.SliceStable(group, func(i, j int) bool {
-			return compareCaseNumeric(group[i].Path, group[j].Path) < 0
+			a, b := group[i].Path, group[j].Path
+			if c := bytes.Compare(keys[a], keys[b]); c != 0 {
+				return c < 0
+			}
+			return compareCase(a, b) < 0
 		})
 	}
 	copy(files, uppers)
@@ -83,6 +94,11 @@ func compareCaseNumeric(a, b string) int {
 	if c := reportCollator.CompareString(numericKey(a), numericKey(b)); c != 0 {
 		return c
 	}
+	return compareCase(a, b)
+}
+
+// compareCase breaks ties on case, lower case first.
+func compareCase(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
 	for i := 0; i < len(ra) && i < len(rb); i++ {
 		la, lb := isUpperRune(ra[i]), isUpperRune(rb[i])
