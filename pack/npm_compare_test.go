@@ -22,6 +22,8 @@ import (
 // fields that do not depend on compression, the JSON shape of the report,
 // a dry run, and pack.Files. Integrity, shasum and size are checked
 // against airlock's own tarball, since gzip output need not match.
+// npm's report comes from a real pack rather than --dry-run: npmtest's
+// TestNPMPackTwice checks the two are the same, so one npm run serves.
 func checkAgainstNPM(t *testing.T, dir string) {
 	t.Helper()
 	want, wantTgz := npmtest.Pack(t, dir, t.TempDir())
