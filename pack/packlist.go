@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/airlockdev/airlock/internal/glob"
+	"github.com/airlockdev/airlock/internal/jsvalue"
 )
 
 // File selection follows npm-packlist on top of ignore-walk. Each folder is
@@ -116,7 +117,7 @@ func (w *walker) inject(src string, lines []string) error {
 func compileRules(lines []string) ([]*glob.Pattern, error) {
 	pats := make([]*glob.Pattern, 0, len(lines))
 	for _, l := range lines {
-		l = jsTrim(l)
+		l = jsvalue.Trim(l)
 		if l == "" || strings.HasPrefix(l, "#") {
 			continue
 		}
@@ -398,17 +399,6 @@ func (l *packlist) add(rel string) {
 		l.seen[rel] = true
 		l.files = append(l.files, rel)
 	}
-}
-
-// jsTrim trims what JavaScript's String.prototype.trim trims.
-func jsTrim(s string) string {
-	return strings.TrimFunc(s, func(r rune) bool {
-		switch r {
-		case '\t', '\n', '\v', '\f', '\r', ' ', 0xa0, 0x1680, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000, 0xfeff:
-			return true
-		}
-		return r >= 0x2000 && r <= 0x200a
-	})
 }
 
 // decodeUTF8 decodes as Node's utf8 decoding does, replacing invalid

@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io/fs"
+	"github.com/airlockdev/airlock/internal/jsvalue"
+	"github.com/airlockdev/airlock/internal/manifest"
 	"maps"
-	"math"
 	"os"
 	"path"
 	"path/filepath"
@@ -65,25 +65,25 @@ func normalize(m map[string]any, dir, event string) (*pkgView, error) {
 	}
 
 	if publish {
-		if !truthy(fields["name"]) {
+		if !jsvalue.Truthy(fields["name"]) {
 			fields["name"] = ""
 		} else {
 			name, ok := fields["name"].(string)
 			if !ok {
 				return nil, fmt.Errorf("name field must be a string")
 			}
-			name = jsTrim(name)
+			name = jsvalue.Trim(name)
 			if !validName(name) {
 				return nil, fmt.Errorf("invalid name: %s", jsonString(name))
 			}
 			fields["name"] = name
 		}
-		if !truthy(fields["version"]) {
+		if !jsvalue.Truthy(fields["version"]) {
 			fields["version"] = ""
 		} else {
 			v, ok := cleanVersion(fields["version"])
 			if !ok {
-				return nil, fmt.Errorf("invalid version: %q", jsTemplate(fields["version"]))
+				return nil, fmt.Errorf("invalid version: %q", jsvalue.String(fields["version"]))
 			}
 			fields["version"] = v
 		}
@@ -112,8 +112,8 @@ func normalize(m map[string]any, dir, event string) (*pkgView, error) {
 			view.scripts[k] = str
 		}
 	}
-	if truthy(fields["name"]) && truthy(fields["version"]) {
-		view.id = jsTemplate(fields["name"]) + "@" + jsTemplate(fields["version"])
+	if jsvalue.Truthy(fields["name"]) && jsvalue.Truthy(fields["version"]) {
+		view.id = jsvalue.String(fields["name"]) + "@" + jsvalue.String(fields["version"])
 	}
 	for _, f := range exportedFields {
 		if v, ok := fields[f]; ok {
@@ -150,7 +150,7 @@ func packageEnvs(out *[][2]string, key string, val any) {
 			*out = append(*out, [2]string{key + "_" + k, v[k]})
 		}
 	default:
-		*out = append(*out, [2]string{key, jsTemplate(v)})
+		*out = append(*out, [2]string{key, jsvalue.String(v)})
 	}
 }
 
@@ -170,12 +170,12 @@ func normalizeBin(m map[string]any, dir string, publish bool) (map[string]string
 		}
 	}
 	dirs, _ := m["directories"].(map[string]any)
-	if binDir := dirs["bin"]; truthy(binDir) && !truthy(raw) {
+	if binDir := dirs["bin"]; jsvalue.Truthy(binDir) && !jsvalue.Truthy(raw) {
 		s, ok := binDir.(string)
 		if !ok {
 			return nil, fmt.Errorf("directories.bin must be a string")
 		}
-		return expandBinDir(dir, secureUnixPath(s)), nil
+		return manifest.ExpandBinDir(os.DirFS(dir), manifest.SecurePath(s)), nil
 	}
 	if publish {
 		return bin, nil
@@ -184,16 +184,16 @@ func normalizeBin(m map[string]any, dir string, publish bool) (map[string]string
 }
 
 func binObject(raw, name any) map[string]string {
-	if !truthy(raw) {
+	if !jsvalue.Truthy(raw) {
 		return nil
 	}
 	entries := map[string]any{}
 	switch v := raw.(type) {
 	case string:
-		if !truthy(name) {
+		if !jsvalue.Truthy(name) {
 			return nil
 		}
-		entries[jsTemplate(name)] = v
+		entries[jsvalue.String(name)] = v
 	case []any:
 		for _, item := range v {
 			if s, ok := item.(string); ok {
@@ -217,12 +217,12 @@ func binObject(raw, name any) map[string]string {
 		if !ok {
 			continue
 		}
-		base := secureUnixPath(k)
+		base := manifest.SecurePath(k)
 		if base == "" {
 			continue
 		}
 		base = path.Base(base)
-		if t := secureUnixPath(target); t != "" {
+		if t := manifest.SecurePath(target); t != "" {
 			out[base] = t
 		}
 	}
@@ -230,48 +230,6 @@ func binObject(raw, name any) map[string]string {
 		return nil
 	}
 	return out
-}
-
-// expandBinDir lists binPath under dir as glob("**") does (no dot files,
-// directories included, symlinks not followed), keyed by basename.
-func expandBinDir(dir, binPath string) map[string]string {
-	root := filepath.Join(dir, filepath.FromSlash(binPath))
-	out := map[string]string{}
-	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return nil
-		}
-		rel, rerr := filepath.Rel(root, p)
-		if rerr != nil || rel == "." {
-			return nil
-		}
-		if strings.HasPrefix(d.Name(), ".") {
-			if d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		rel = filepath.ToSlash(rel)
-		out[path.Base(rel)] = binPath + "/" + secureUnixPath(rel)
-		return nil
-	})
-	return out
-}
-
-// secureUnixPath is package-json's secureAndUnixifyPath: the path made
-// relative to the package root, "\" and ":" read as "/", and "" for the
-// root itself. Node keeps a trailing slash, so this does too.
-func secureUnixPath(ref string) string {
-	u := strings.NewReplacer(`\`, "/", ":", "/").Replace(ref)
-	p := path.Join("/", u)
-	if p == "/" {
-		return ""
-	}
-	p = p[1:]
-	if strings.HasSuffix(u, "/") {
-		p += "/"
-	}
-	return p
 }
 
 // validName is the name check of package-json's fixName step.
@@ -302,16 +260,6 @@ func uriUnreserved(s string) bool {
 // JavaScript's \s, which trim() and node-semver's patterns use.
 const jsSpaceClass = `\t\n\v\f\r \x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}\x{feff}`
 
-func jsTrim(s string) string {
-	return strings.TrimFunc(s, func(r rune) bool {
-		switch r {
-		case '\t', '\n', '\v', '\f', '\r', ' ', 0xa0, 0x1680, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000, 0xfeff:
-			return true
-		}
-		return r >= 0x2000 && r <= 0x200a
-	})
-}
-
 // looseSemver is node-semver's LOOSE pattern.
 var looseSemver = regexp.MustCompile(`^[v=` + jsSpaceClass + `]*(\d+)\.(\d+)\.(\d+)` +
 	`(?:-?((?:\d*[a-zA-Z-][a-zA-Z0-9-]*|\d+)(?:\.(?:\d*[a-zA-Z-][a-zA-Z0-9-]*|\d+))*))?` +
@@ -329,11 +277,11 @@ func cleanVersion(v any) (string, bool) {
 	if !ok || !parsesLoose(s) {
 		return "", false
 	}
-	s = leadingEqV.ReplaceAllLiteralString(jsTrim(s), "")
+	s = leadingEqV.ReplaceAllLiteralString(jsvalue.Trim(s), "")
 	if !parsesLoose(s) {
 		return "", false
 	}
-	m := looseSemver.FindStringSubmatch(jsTrim(s))
+	m := looseSemver.FindStringSubmatch(jsvalue.Trim(s))
 	out := ""
 	for i := 1; i <= 3; i++ {
 		n, _ := strconv.ParseFloat(m[i], 64)
@@ -361,7 +309,7 @@ func parsesLoose(s string) bool {
 	if len(utf16.Encode([]rune(s))) > 256 {
 		return false
 	}
-	m := looseSemver.FindStringSubmatch(jsTrim(s))
+	m := looseSemver.FindStringSubmatch(jsvalue.Trim(s))
 	if m == nil {
 		return false
 	}
@@ -371,71 +319,6 @@ func parsesLoose(s string) bool {
 		}
 	}
 	return true
-}
-
-// truthy is JavaScript's truthiness for a JSON value.
-func truthy(v any) bool {
-	switch v := v.(type) {
-	case nil:
-		return false
-	case bool:
-		return v
-	case string:
-		return v != ""
-	case float64:
-		return v != 0 && !math.IsNaN(v)
-	case json.Number:
-		f, err := v.Float64()
-		return err != nil || f != 0
-	}
-	return true
-}
-
-// jsTemplate is String(v) for a JSON value.
-func jsTemplate(v any) string {
-	switch v := v.(type) {
-	case nil:
-		return "null"
-	case string:
-		return v
-	case bool:
-		return strconv.FormatBool(v)
-	case float64:
-		return jsNumber(v)
-	case json.Number:
-		f, _ := strconv.ParseFloat(string(v), 64)
-		return jsNumber(f)
-	case []any:
-		parts := make([]string, len(v))
-		for i, item := range v {
-			if item != nil {
-				parts[i] = jsTemplate(item)
-			}
-		}
-		return strings.Join(parts, ",")
-	}
-	return "[object Object]"
-}
-
-// jsNumber is Number.prototype.toString for a double.
-func jsNumber(f float64) string {
-	switch {
-	case math.IsNaN(f):
-		return "NaN"
-	case math.IsInf(f, 1):
-		return "Infinity"
-	case math.IsInf(f, -1):
-		return "-Infinity"
-	case f == 0:
-		return "0"
-	}
-	if a := math.Abs(f); a >= 1e-6 && a < 1e21 {
-		return strconv.FormatFloat(f, 'f', -1, 64)
-	}
-	s := strconv.FormatFloat(f, 'e', -1, 64) // 1.5e-07
-	mant, exp, _ := strings.Cut(s, "e")
-	sign, digits := exp[:1], strings.TrimLeft(exp[1:], "0")
-	return mant + "e" + sign + digits
 }
 
 func jsonString(s string) string {

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/airlockdev/airlock/internal/manifest"
 )
 
 func mustManifest(t *testing.T, s string) map[string]any {
@@ -211,8 +213,8 @@ func TestSecureUnixPath(t *testing.T) {
 		"x/../../y.js": "y.js",
 	}
 	for in, want := range tests {
-		if got := secureUnixPath(in); got != want {
-			t.Errorf("secureUnixPath(%q) = %q, want %q", in, got, want)
+		if got := manifest.SecurePath(in); got != want {
+			t.Errorf("manifest.SecurePath(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
@@ -243,28 +245,6 @@ func TestCleanVersion(t *testing.T) {
 		got, ok := cleanVersion(tt.in)
 		if got != tt.want || ok != tt.ok {
 			t.Errorf("cleanVersion(%v) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.ok)
-		}
-	}
-}
-
-func TestJSNumber(t *testing.T) {
-	// Values and strings from node -e 'console.log(String(n))'.
-	tests := map[float64]string{
-		1e21:                  "1e+21",
-		1e-7:                  "1e-7",
-		123456789012345680000: "123456789012345680000",
-		0.1:                   "0.1",
-		1.5:                   "1.5",
-		100:                   "100",
-		1e300:                 "1e+300",
-		5e-324:                "5e-324",
-		9007199254740992:      "9007199254740992",
-		-1.5e-9:               "-1.5e-9",
-		0.000001:              "0.000001",
-	}
-	for in, want := range tests {
-		if got := jsNumber(in); got != want {
-			t.Errorf("jsNumber(%v) = %q, want %q", in, got, want)
 		}
 	}
 }

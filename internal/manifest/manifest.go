@@ -13,10 +13,10 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/airlockdev/airlock/internal/hint"
+	"github.com/airlockdev/airlock/internal/jsvalue"
 )
 
 // Manifest is a package.json after npm's normalization.
@@ -141,7 +141,7 @@ func (m *Manifest) normalize(pkgFS fs.FS, order map[string][]string) error {
 	case []any:
 		m.BundleDependencies = []string{}
 		for _, v := range bd {
-			m.BundleDependencies = append(m.BundleDependencies, jsString(v))
+			m.BundleDependencies = append(m.BundleDependencies, jsvalue.String(v))
 		}
 	case map[string]any:
 		m.BundleDependencies = objectKeys(raw, "bundleDependencies", order)
@@ -169,7 +169,7 @@ func (m *Manifest) normalize(pkgFS fs.FS, order map[string][]string) error {
 	if _, ok := raw["peerDependencies"].(map[string]any); ok {
 		meta, _ := raw["peerDependenciesMeta"].(map[string]any)
 		for _, k := range objectKeys(raw, "peerDependencies", order) {
-			if entry, ok := meta[k].(map[string]any); ok && truthy(entry["optional"]) {
+			if entry, ok := meta[k].(map[string]any); ok && jsvalue.Truthy(entry["optional"]) {
 				m.PeerOptionalDependencies = append(m.PeerOptionalDependencies, k)
 			} else {
 				m.PeerDependencies = append(m.PeerDependencies, k)
@@ -197,11 +197,11 @@ func (m *Manifest) normalize(pkgFS fs.FS, order map[string][]string) error {
 		return err
 	}
 
-	if v, ok := raw["main"]; ok && truthy(v) {
-		m.Main = jsString(v)
+	if v, ok := raw["main"]; ok && jsvalue.Truthy(v) {
+		m.Main = jsvalue.String(v)
 	}
-	if v, ok := raw["browser"]; ok && truthy(v) {
-		m.Browser = jsString(v)
+	if v, ok := raw["browser"]; ok && jsvalue.Truthy(v) {
+		m.Browser = jsvalue.String(v)
 	}
 	switch f := raw["files"].(type) {
 	case nil:
@@ -221,7 +221,7 @@ func (m *Manifest) normalize(pkgFS fs.FS, order map[string][]string) error {
 			m.Files = append(m.Files, string(r))
 		}
 	default:
-		if truthy(f) {
+		if jsvalue.Truthy(f) {
 			return fmt.Errorf(`"files" must be an array of strings, found %s`, jsonType(f))
 		}
 	}
@@ -233,27 +233,9 @@ func (m *Manifest) normalize(pkgFS fs.FS, order map[string][]string) error {
 
 func (m *Manifest) normalizeBin(pkgFS fs.FS, order map[string][]string) error {
 	raw := m.Raw
-	if dirs, ok := raw["directories"].(map[string]any); ok && pkgFS != nil && !truthy(raw["bin"]) {
+	if dirs, ok := raw["directories"].(map[string]any); ok && pkgFS != nil && !jsvalue.Truthy(raw["bin"]) {
 		if binDir, ok := dirs["bin"].(string); ok && binDir != "" {
-			m.Bin = map[string]string{}
-			base := secureUnixPath(binDir)
-			_ = fs.WalkDir(pkgFS, cleanFSPath(base), func(p string, d fs.DirEntry, err error) error {
-				if err != nil {
-					return nil
-				}
-				rel := strings.TrimPrefix(strings.TrimPrefix(p, cleanFSPath(base)), "/")
-				if rel == "" {
-					return nil
-				}
-				if strings.HasPrefix(d.Name(), ".") {
-					if d.IsDir() {
-						return fs.SkipDir
-					}
-					return nil
-				}
-				m.Bin[path.Base(rel)] = base + "/" + secureUnixPath(rel)
-				return nil
-			})
+			m.Bin = ExpandBinDir(pkgFS, SecurePath(binDir))
 			raw["bin"] = stringMapToAny(m.Bin)
 			return nil
 		}
@@ -272,7 +254,7 @@ func (m *Manifest) normalizeBin(pkgFS fs.FS, order map[string][]string) error {
 	case []any:
 		obj := map[string]any{}
 		for _, v := range b {
-			s := jsString(v)
+			s := jsvalue.String(v)
 			obj[path.Base(s)] = v
 		}
 		raw["bin"] = obj
@@ -288,11 +270,11 @@ func (m *Manifest) normalizeBin(pkgFS fs.FS, order map[string][]string) error {
 		if !ok {
 			continue
 		}
-		base := path.Base(secureUnixPath(k))
-		if secureUnixPath(k) == "" || base == "" || base == "." {
+		base := path.Base(SecurePath(k))
+		if SecurePath(k) == "" || base == "" || base == "." {
 			continue
 		}
-		t := secureUnixPath(target)
+		t := SecurePath(target)
 		if t == "" {
 			continue
 		}
@@ -305,29 +287,6 @@ func (m *Manifest) normalizeBin(pkgFS fs.FS, order map[string][]string) error {
 	}
 	raw["bin"] = stringMapToAny(m.Bin)
 	return nil
-}
-
-// secureUnixPath mirrors npm's secureAndUnixifyPath: backslashes and
-// colons become slashes, the path is made relative and may not escape.
-func secureUnixPath(ref string) string {
-	u := strings.NewReplacer(`\`, "/", ":", "/").Replace(ref)
-	joined := path.Join("/", u)
-	rel := strings.TrimPrefix(joined, "/")
-	if rel == "" {
-		rel = "."
-	}
-	s := strings.NewReplacer(`\`, "/", ":", "/").Replace(rel)
-	if strings.HasPrefix(s, "./") || s == "." {
-		return ""
-	}
-	return s
-}
-
-func cleanFSPath(p string) string {
-	if p == "" {
-		return "."
-	}
-	return p
 }
 
 func stringsToAny(s []string) []any {
@@ -367,51 +326,6 @@ func objectKeys(raw map[string]any, field string, order map[string][]string) []s
 	}
 	sort.Strings(rest)
 	return append(keys, rest...)
-}
-
-// truthy is JavaScript truthiness for JSON values.
-func truthy(v any) bool {
-	switch x := v.(type) {
-	case nil:
-		return false
-	case bool:
-		return x
-	case string:
-		return x != ""
-	case json.Number:
-		f, err := strconv.ParseFloat(string(x), 64)
-		return err != nil || f != 0
-	}
-	return true
-}
-
-// jsString renders a JSON value as JavaScript's String() would, since npm
-// interpolates package.json fields into glob rules.
-func jsString(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "null"
-	case string:
-		return x
-	case bool:
-		return strconv.FormatBool(x)
-	case json.Number:
-		f, err := strconv.ParseFloat(string(x), 64)
-		if err != nil {
-			return string(x)
-		}
-		return strconv.FormatFloat(f, 'f', -1, 64)
-	case []any:
-		parts := make([]string, len(x))
-		for i, e := range x {
-			if e != nil {
-				parts[i] = jsString(e)
-			}
-		}
-		return strings.Join(parts, ",")
-	default:
-		return "[object Object]"
-	}
 }
 
 func jsonType(v any) string {
@@ -494,4 +408,46 @@ func describeJSONError(data []byte, err error) error {
 		}
 	}
 	return fmt.Errorf("invalid JSON at line %d, column %d: %v", line, col, err)
+}
+
+// SecurePath is npm's secureAndUnixifyPath: the path made relative to the
+// package root, "\\" and ":" read as "/", "" for the root itself. Like
+// Node's path.join it keeps a trailing slash.
+func SecurePath(ref string) string {
+	u := strings.NewReplacer(`\`, "/", ":", "/").Replace(ref)
+	p := path.Join("/", u)
+	if p == "/" {
+		return ""
+	}
+	p = p[1:]
+	if strings.HasSuffix(u, "/") {
+		p += "/"
+	}
+	return p
+}
+
+// ExpandBinDir lists binPath in the package as npm expands
+// directories.bin (glob "**": no dot files, folders included, links not
+// followed), keyed by base name.
+func ExpandBinDir(pkgFS fs.FS, binPath string) map[string]string {
+	out := map[string]string{}
+	root := strings.TrimSuffix(binPath, "/")
+	if root == "" {
+		root = "."
+	}
+	_ = fs.WalkDir(pkgFS, root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == root {
+			return nil
+		}
+		if strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		rel := strings.TrimPrefix(p, root+"/")
+		out[path.Base(rel)] = binPath + "/" + SecurePath(rel)
+		return nil
+	})
+	return out
 }
