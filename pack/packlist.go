@@ -5,6 +5,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -139,21 +140,32 @@ func (w *walker) hasSource(name string) bool {
 	return false
 }
 
+// walk selects the files under w and adds them to the package list.
 func (w *walker) walk() error {
+	files, err := w.files()
+	for _, f := range files {
+		w.list.add(f)
+	}
+	return err
+}
+
+// files returns the selected files under w, in folder order. Sub-folders
+// are walked concurrently when a core is free; the result does not depend
+// on it.
+func (w *walker) files() ([]string, error) {
 	if w.depth > maxWalkDepth {
-		return fmt.Errorf("%s: folders nested more than %d deep", w.dir, maxWalkDepth)
+		return nil, fmt.Errorf("%s: folders nested more than %d deep", w.dir, maxWalkDepth)
 	}
-	f, err := os.Open(w.dir)
+	dirents, err := os.ReadDir(w.dir)
 	if err != nil {
-		return fmt.Errorf("reading folder: %w", err)
+		return nil, fmt.Errorf("reading folder: %w", err)
 	}
-	entries, err := f.Readdirnames(-1)
-	f.Close()
-	if err != nil {
-		return fmt.Errorf("reading folder %s: %w", w.dir, err)
+	entries := make([]string, len(dirents))
+	for i, d := range dirents {
+		entries[i] = d.Name()
 	}
 	if len(entries) == 0 {
-		return nil
+		return nil, nil
 	}
 	if !w.isPackage {
 		// Files named in "files" directly under this folder are kept
@@ -166,7 +178,7 @@ func (w *walker) walk() error {
 				lines = append(lines, "!"+r)
 			}
 			if err := w.inject(srcStrict, lines); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
@@ -176,17 +188,17 @@ func (w *walker) walk() error {
 		}
 		if e == srcPackage && w.isPackage {
 			if err := w.packageRules(); err != nil {
-				return err
+				return nil, err
 			}
 			continue
 		}
 		data, err := os.ReadFile(filepath.Join(w.dir, e))
 		if err != nil {
-			return fmt.Errorf("reading ignore file: %w", err)
+			return nil, fmt.Errorf("reading ignore file: %w", err)
 		}
 		pats, err := glob.ParseIgnoreFile(decodeUTF8(data))
 		if err != nil {
-			return fmt.Errorf("reading ignore file %s: %w", filepath.Join(w.dir, e), err)
+			return nil, fmt.Errorf("reading ignore file %s: %w", filepath.Join(w.dir, e), err)
 		}
 		w.rules[e] = pats
 	}
@@ -199,46 +211,69 @@ func (w *walker) walk() error {
 		delete(w.rules, srcGitignore)
 	}
 
-	type candidate struct {
-		name          string
-		asFile, asDir bool
+	// ignore-walk asks each rule about every name twice, as a file and as
+	// a possible folder, before it knows which it is. The folder answer
+	// only matters for folders, so ask it only of them: same result, half
+	// the matching. Names with '*' are dropped: node-tar cannot write them
+	// portably. Symlinks, sockets and devices are never packed.
+	type part struct {
+		files []string
+		err   error
+		done  chan struct{}
 	}
-	var cands []candidate
-	for _, e := range entries {
-		asFile := w.included(e, false, "")
-		asDir := w.included(e, true, "")
-		if asFile || asDir {
-			cands = append(cands, candidate{e, asFile, asDir})
+	var parts []*part
+	var flat []string
+	flush := func() {
+		if len(flat) > 0 {
+			parts = append(parts, &part{files: flat})
+			flat = nil
 		}
 	}
-	for _, c := range cands {
-		// node-tar cannot write '*' portably; npm-packlist drops such names.
-		if strings.Contains(c.name, "*") {
-			continue
-		}
-		abs := w.dir + "/" + c.name
-		st, err := os.Lstat(abs)
-		if err != nil {
-			return fmt.Errorf("reading %s: %w", abs, err)
-		}
-		switch {
-		case st.Mode().IsRegular():
-			if c.asFile {
-				w.list.add(w.rel + c.name)
+	for _, d := range dirents {
+		name := d.Name()
+		switch t := d.Type(); {
+		case t.IsRegular():
+			if w.included(name, false, "") && !strings.Contains(name, "*") {
+				flat = append(flat, w.rel+name)
 			}
-		case st.IsDir():
-			if !c.asDir {
+		case t.IsDir():
+			asFile := w.included(name, false, "")
+			if !w.included(name, true, "") || strings.Contains(name, "*") {
 				continue
 			}
-			child := w.child(c.name, c.asFile || w.included(c.name+"/", false, ""))
-			if err := child.walk(); err != nil {
-				return err
+			child := w.child(name, asFile || w.included(name+"/", false, ""))
+			flush()
+			p := &part{}
+			parts = append(parts, p)
+			select {
+			case walkSlots <- struct{}{}:
+				p.done = make(chan struct{})
+				go func() {
+					defer func() { <-walkSlots; close(p.done) }()
+					p.files, p.err = child.files()
+				}()
+			default:
+				p.files, p.err = child.files()
 			}
 		}
-		// Symlinks, sockets and devices are never packed.
 	}
-	return nil
+	flush()
+	var out []string
+	var firstErr error
+	for _, p := range parts {
+		if p.done != nil {
+			<-p.done
+		}
+		if p.err != nil && firstErr == nil {
+			firstErr = p.err
+		}
+		out = append(out, p.files...)
+	}
+	return out, firstErr
 }
+
+// walkSlots bounds the goroutines walking folders to the cores there are.
+var walkSlots = make(chan struct{}, runtime.GOMAXPROCS(0))
 
 func (w *walker) child(name string, exact bool) *walker {
 	sources := childSources
