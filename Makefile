@@ -1,11 +1,14 @@
 # The one test command is `make test`: it installs what the tests need
-# (Go modules, the npm CLI version the differential tests compare with),
-# checks formatting, vets, and runs every test.
+# (Go modules, the npm CLI version the differential tests compare with,
+# the Verdaccio registry the publish tests run), checks formatting, vets,
+# and runs every test.
 
 NPM_VERSION := 11.19.1
 TOOLS       := $(CURDIR)/.cache/tools
 export PATH := $(TOOLS)/npm/bin:$(PATH)
 export AIRLOCK_TEST_CACHE ?= $(CURDIR)/.cache/test
+VERDACCIO   := $(TOOLS)/verdaccio
+export AIRLOCK_VERDACCIO ?= $(VERDACCIO)
 
 .PHONY: test deps fmt vet example bench fuzz
 
@@ -20,6 +23,7 @@ deps:
 		npm install --global --prefix "$(TOOLS)/npm" --no-audit --no-fund "npm@$(NPM_VERSION)"; \
 	fi
 	@echo "npm $$(npm --version) at $$(command -v npm)"
+	@sh internal/registrytest/install.sh "$(VERDACCIO)"
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
