@@ -1,0 +1,173 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/airlockdev/airlock/internal/inspect"
+	"github.com/airlockdev/airlock/internal/npmrc"
+	"github.com/airlockdev/airlock/internal/registry"
+	"github.com/airlockdev/airlock/pack"
+	"github.com/airlockdev/airlock/stage"
+)
+
+type publishFlags struct {
+	integrity     []string
+	receipt       string
+	registry      string
+	tag           string
+	access        string
+	otp           string
+	dryRun        bool
+	json          bool
+	allowUnpinned bool
+	verbose       bool
+	maxEntries    int
+	maxUnpacked   int64
+}
+
+func newPublishCmd(e *env) *cobra.Command {
+	var f publishFlags
+	cmd := &cobra.Command{
+		Use:   "publish TARBALL...",
+		Short: "Publish verified tarballs to the registry, running no package code",
+		Long: `Publish tarballs made by 'airlock pack' (or npm pack) to an npm registry.
+
+Before anything else each tarball's sha512 is compared with its pin
+(--integrity, once per tarball in order, or --receipt). The tarball is then
+read as hostile input: one root folder, no links, devices, absolute paths
+or '..', bounded sizes, a valid package.json. npm's rules apply: private
+packages are refused, a prerelease needs --tag, a tag may not be a semver
+range, "latest" never moves to a lower version. A version the registry
+already has with the same integrity is reported as already published and
+exits 0, so a re-run release job is safe.
+
+No lifecycle script runs and no process is started. Configuration and
+credentials come from .npmrc files and npm_config_* variables as npm reads
+them; publishConfig in the tarball's package.json is honoured, flags win.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageError{fmt.Errorf("publish needs at least one tarball")}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runPublish(cmd, e, args, f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringArrayVar(&f.integrity, "integrity", nil, "sha512 integrity each tarball must have (repeat once per tarball, in order)")
+	fl.StringVar(&f.receipt, "receipt", "", "take the pin from a pack receipt (less safe than --integrity: the receipt travels with the tarball)")
+	fl.StringVar(&f.registry, "registry", "", "registry URL (default: from npm configuration)")
+	fl.StringVar(&f.tag, "tag", "", "dist-tag to publish under (default: latest)")
+	fl.StringVar(&f.access, "access", "", "public or restricted")
+	fl.StringVar(&f.otp, "otp", "", "one-time password for registries that require 2FA on publish")
+	fl.BoolVar(&f.dryRun, "dry-run", false, "do every check and print the document, upload nothing")
+	fl.BoolVar(&f.json, "json", false, "print one JSON result per tarball")
+	fl.BoolVar(&f.allowUnpinned, "allow-unpinned", false, "publish tarballs that have no integrity pin (prints a warning)")
+	fl.BoolVarP(&f.verbose, "verbose", "v", false, "log each step to stderr")
+	fl.IntVar(&f.maxEntries, "max-entries", 0, "most entries a tarball may have (default 100000)")
+	fl.Int64Var(&f.maxUnpacked, "max-unpacked-size", 0, "most bytes a tarball may unpack to (default 1 GiB)")
+	return cmd
+}
+
+func runPublish(cmd *cobra.Command, e *env, args []string, f publishFlags) error {
+	tarballs, err := pins(args, f)
+	if err != nil {
+		return err
+	}
+	flags := map[string]string{}
+	for k, v := range map[string]string{"registry": f.registry, "tag": f.tag, "access": f.access, "otp": f.otp} {
+		if v != "" {
+			flags[k] = v
+		}
+	}
+	cwd, _ := os.Getwd()
+	cfg, err := npmrc.Load(npmrc.Sources{Env: e.vars, Cwd: cwd, Flags: flags})
+	if err != nil {
+		return fmt.Errorf("reading npm configuration: %w", err)
+	}
+	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if f.verbose {
+		log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	limits := inspect.DefaultLimits()
+	if f.maxEntries > 0 {
+		limits.MaxEntries = f.maxEntries
+	}
+	if f.maxUnpacked > 0 {
+		limits.MaxUnpackedSize = f.maxUnpacked
+	}
+	results, err := stage.Publish(cmd.Context(), tarballs, stage.Options{
+		Config:        cfg,
+		DryRun:        f.dryRun,
+		AllowUnpinned: f.allowUnpinned,
+		Limits:        limits,
+		Client:        &registry.Client{UserAgent: "airlock/" + toolVersion(), Logger: log},
+		ToolVersion:   toolVersion(),
+		Logger:        log,
+	})
+	for _, r := range results {
+		printPublishResult(e, r, f)
+	}
+	if err != nil && len(results) > 0 {
+		fmt.Fprintf(e.stderr, "published before the failure: %d of %d\n", len(results), len(tarballs))
+	}
+	return err
+}
+
+func printPublishResult(e *env, r stage.Result, f publishFlags) {
+	if f.json {
+		out, _ := json.Marshal(r)
+		fmt.Fprintf(e.stdout, "%s\n", out)
+		return
+	}
+	switch r.Outcome {
+	case "dry run":
+		fmt.Fprintf(e.stderr, "dry run: would publish %s to %s with tag %s (auth: %s)\n%s\n", r.ID, r.Registry, r.Tag, orDefault(r.AuthSource, "none"), r.Document)
+	case "already published":
+		fmt.Fprintf(e.stderr, "%s is already on %s with the same integrity: nothing to do\n", r.ID, r.Registry)
+	default:
+		fmt.Fprintf(e.stderr, "published %s to %s with tag %s (auth: %s)\n", r.ID, r.Registry, r.Tag, orDefault(r.AuthSource, "none"))
+	}
+	fmt.Fprintf(e.stdout, "%s\n", r.ID)
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+// pins pairs each tarball with its pin.
+func pins(args []string, f publishFlags) ([]stage.Tarball, error) {
+	if len(f.integrity) > 0 && f.receipt != "" {
+		return nil, usageError{fmt.Errorf("--integrity and --receipt are exclusive")}
+	}
+	if len(f.integrity) > 0 && len(f.integrity) != len(args) {
+		return nil, usageError{fmt.Errorf("%d tarballs but %d --integrity values: give one per tarball, in the same order", len(args), len(f.integrity))}
+	}
+	out := make([]stage.Tarball, len(args))
+	for i, a := range args {
+		out[i].Path = a
+		if len(f.integrity) > 0 {
+			out[i].Integrity = f.integrity[i]
+		}
+	}
+	if f.receipt != "" {
+		if len(args) != 1 {
+			return nil, usageError{fmt.Errorf("--receipt pins one tarball; use --integrity for several")}
+		}
+		r, err := pack.ReadReceipt(f.receipt)
+		if err != nil {
+			return nil, err
+		}
+		out[0].Integrity = r.Integrity
+	}
+	return out, nil
+}

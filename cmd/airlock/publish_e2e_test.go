@@ -1,0 +1,234 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/airlockdev/airlock/internal/registrytest"
+)
+
+// fakeToken shapes: recognisable, so a leak is found by grepping.
+const leakMarker = "AIRLOCKLEAK"
+
+type run struct {
+	code           int
+	stdout, stderr string
+}
+
+func airlock(t *testing.T, env []string, args ...string) run {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Main(args, strings.NewReader(""), &out, &errb, env)
+	return run{code, out.String(), errb.String()}
+}
+
+// publishEnv is a publish job's environment: no npm, a user npmrc that
+// names the registry and reads the token from $NPM_TOKEN.
+func publishEnv(t *testing.T, reg *registrytest.Server, token string) []string {
+	dir := t.TempDir()
+	rc := filepath.Join(dir, "npmrc")
+	content := "registry=" + reg.URL() + "\n//" + reg.Host() + "/:_authToken=${NPM_TOKEN}\n"
+	if err := os.WriteFile(rc, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return []string{"HOME=" + dir, "NPM_CONFIG_USERCONFIG=" + rc, "NPM_TOKEN=" + token, "PATH=/nonexistent"}
+}
+
+func packExample(t *testing.T, version string) (tgz, integrity string) {
+	t.Helper()
+	src := t.TempDir()
+	copyTree(t, "../../testdata/example", src)
+	if version != "" {
+		pj := filepath.Join(src, "package.json")
+		data, _ := os.ReadFile(pj)
+		os.WriteFile(pj, bytes.Replace(data, []byte(`"version": "1.0.0"`), []byte(`"version": "`+version+`"`), 1), 0o644)
+	}
+	out := t.TempDir()
+	r := airlock(t, os.Environ(), "pack", src, "--pack-destination", out, "--json", "--ignore-scripts")
+	if r.code != 0 {
+		t.Fatalf("pack: exit %d\n%s", r.code, r.stderr)
+	}
+	var reports []struct{ Filename, Integrity string }
+	if err := json.Unmarshal([]byte(r.stdout), &reports); err != nil || len(reports) != 1 {
+		t.Fatalf("pack --json: %v\n%s", err, r.stdout)
+	}
+	return filepath.Join(out, reports[0].Filename), reports[0].Integrity
+}
+
+func copyTree(t *testing.T, from, to string) {
+	t.Helper()
+	err := filepath.WalkDir(from, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(from, p)
+		target := filepath.Join(to, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		info, _ := d.Info()
+		return os.WriteFile(target, data, info.Mode().Perm())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The split release end to end on a real registry: airlock pack, airlock
+// publish with a token, npm install (which checks the integrity), and the
+// stored version compared with what npm publish stores for the same
+// tarball.
+func TestPublishEndToEnd(t *testing.T) {
+	reg := registrytest.Start(t)
+	token := reg.AddUser(t, "alice", "correct-horse")
+	tgz, integrity := packExample(t, "")
+	env := publishEnv(t, reg, token)
+	var all strings.Builder
+
+	r := airlock(t, env, "publish", tgz, "--integrity", integrity)
+	all.WriteString(r.stdout + r.stderr)
+	if r.code != 0 {
+		t.Fatalf("publish: exit %d\n%s", r.code, r.stderr)
+	}
+	if r.stdout != "@airlock-example/greet@1.0.0\n" {
+		t.Errorf("stdout = %q", r.stdout)
+	}
+	if !strings.Contains(r.stderr, "published @airlock-example/greet@1.0.0") {
+		t.Errorf("stderr = %q", r.stderr)
+	}
+
+	// A re-run of the release job finds the version there, same bytes.
+	r = airlock(t, env, "publish", tgz, "--integrity", integrity, "--json")
+	all.WriteString(r.stdout + r.stderr)
+	if r.code != 0 || !strings.Contains(r.stdout, `"outcome":"already published"`) {
+		t.Fatalf("re-run: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+
+	// npm verifies dist.integrity when it installs (Verdaccio does not).
+	pkg := reg.Install(t, "@airlock-example/greet@1.0.0", "@airlock-example/greet")
+	if _, err := os.Stat(filepath.Join(pkg, "lib", "index.js")); err != nil {
+		t.Fatalf("installed package lacks lib/index.js: %v", err)
+	}
+	ours := reg.Packument(t, "@airlock-example/greet")
+	if got := dig(ours, "versions", "1.0.0", "dist", "integrity"); got != integrity {
+		t.Errorf("registry holds integrity %v, airlock packed %s", got, integrity)
+	}
+
+	// npm publish of the same tarball to a fresh registry stores the same
+	// version document, but for the fields that name the publishing tool
+	// and the registry's own address.
+	reg2 := registrytest.Start(t)
+	token2 := reg2.AddUser(t, "bob", "battery-staple")
+	reg2.NPM(t, filepath.Dir(tgz), token2, "publish", tgz, "--ignore-scripts")
+	theirs := reg2.Packument(t, "@airlock-example/greet")
+	a := dig(ours, "versions", "1.0.0").(map[string]any)
+	b := dig(theirs, "versions", "1.0.0").(map[string]any)
+	for _, m := range []map[string]any{a, b} {
+		for _, k := range []string{"_npmVersion", "_nodeVersion", "_airlockVersion", "_npmUser", "_resolved", "_from", "_integrity", "_shasum"} {
+			delete(m, k)
+		}
+		delete(m["dist"].(map[string]any), "tarball") // each registry's own URL
+	}
+	if !reflect.DeepEqual(a, b) {
+		t.Errorf("stored version documents differ:\n%s", diffMaps(a, b))
+	}
+
+	for _, secret := range []string{token, token2} {
+		if strings.Contains(all.String(), secret) {
+			t.Fatal("a token appeared in airlock's output")
+		}
+	}
+}
+
+// Every refusal names its reason and never shows the token.
+func TestPublishFailuresKeepTheTokenSecret(t *testing.T) {
+	reg := registrytest.Start(t)
+	token := reg.AddUser(t, "carol", "pw-"+leakMarker)
+	tgz, integrity := packExample(t, "")
+	other, otherIntegrity := packExample(t, "2.0.0-beta.1")
+	env := publishEnv(t, reg, token)
+	badEnv := publishEnv(t, reg, "npm_"+leakMarker+"0123456789abcdef")
+
+	cases := []struct {
+		name string
+		env  []string
+		args []string
+		want string
+	}{
+		{"digest mismatch", env, []string{"publish", tgz, "--integrity", otherIntegrity}, "tarball digest does not match the pin"},
+		{"no pin", env, []string{"publish", tgz}, "no integrity pin"},
+		{"prerelease without tag", env, []string{"publish", other, "--integrity", otherIntegrity}, "is a prerelease"},
+		{"range as tag", env, []string{"publish", tgz, "--integrity", integrity, "--tag", "^1.0.0"}, "is a semver range"},
+		{"wrong token", badEnv, []string{"publish", tgz, "--integrity", integrity}, "401"},
+		{"not a tarball", env, []string{"publish", "../../testdata/example/package.json", "--allow-unpinned"}, "inspecting tarball"},
+		{"missing file", env, []string{"publish", "/nonexistent.tgz", "--allow-unpinned"}, "no such file"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := airlock(t, c.env, c.args...)
+			if r.code == 0 {
+				t.Fatalf("exit 0, want a failure\n%s", r.stderr)
+			}
+			if !strings.Contains(r.stderr, c.want) {
+				t.Errorf("stderr does not say %q:\n%s", c.want, r.stderr)
+			}
+			if out := r.stdout + r.stderr; strings.Contains(out, leakMarker) || strings.Contains(out, token) {
+				t.Fatalf("the token leaked:\n%s", out)
+			}
+		})
+	}
+	resp, err := http.Get(reg.URL() + "@airlock-example%2fgreet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("registry answered %s for the package: a refused publish reached it", resp.Status)
+	}
+}
+
+func dig(m any, keys ...string) any {
+	for _, k := range keys {
+		mm, ok := m.(map[string]any)
+		if !ok {
+			return nil
+		}
+		m = mm[k]
+	}
+	return m
+}
+
+func diffMaps(a, b map[string]any) string {
+	keys := map[string]bool{}
+	for k := range a {
+		keys[k] = true
+	}
+	for k := range b {
+		keys[k] = true
+	}
+	var names []string
+	for k := range keys {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var out strings.Builder
+	for _, k := range names {
+		if !reflect.DeepEqual(a[k], b[k]) {
+			ja, _ := json.Marshal(a[k])
+			jb, _ := json.Marshal(b[k])
+			out.WriteString("  " + k + ": airlock " + string(ja) + "\n  " + strings.Repeat(" ", len(k)) + "  npm     " + string(jb) + "\n")
+		}
+	}
+	return out.String()
+}
