@@ -232,3 +232,49 @@ func diffMaps(a, b map[string]any) string {
 	}
 	return out.String()
 }
+
+// Several tarballs go in order; the first failure stops the rest, and
+// the output says which were published. A dry run uploads nothing.
+func TestPublishSeveralStopsAtFirstFailure(t *testing.T) {
+	reg := registrytest.Start(t)
+	token := reg.AddUser(t, "dave", "dave-password")
+	env := publishEnv(t, reg, token)
+	one, oneIntegrity := packExample(t, "1.0.0")
+	two, twoIntegrity := packExample(t, "1.1.0")
+	three, _ := packExample(t, "1.2.0")
+
+	r := airlock(t, env, "publish", one, "--integrity", oneIntegrity, "--dry-run")
+	if r.code != 0 || !strings.Contains(r.stderr, "dry run: would publish @airlock-example/greet@1.0.0") ||
+		!strings.Contains(r.stderr, "base64-encoded when published") {
+		t.Fatalf("dry run: exit %d\n%s", r.code, r.stderr)
+	}
+	resp, err := http.Get(reg.URL() + "@airlock-example%2fgreet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("a dry run reached the registry: %s", resp.Status)
+	}
+
+	// The third pin is the second tarball's digest: a swapped artifact.
+	r = airlock(t, env, "publish", one, two, three, "--integrity", oneIntegrity, "--integrity", twoIntegrity, "--integrity", twoIntegrity)
+	if r.code == 0 {
+		t.Fatal("exit 0 with a mismatched third tarball")
+	}
+	if r.stdout != "@airlock-example/greet@1.0.0\n@airlock-example/greet@1.1.0\n" {
+		t.Errorf("stdout = %q, want the two published ids", r.stdout)
+	}
+	if !strings.Contains(r.stderr, "published before the failure: 2 of 3") || !strings.Contains(r.stderr, "digest does not match") {
+		t.Errorf("stderr = %s", r.stderr)
+	}
+	versions := reg.Packument(t, "@airlock-example/greet")["versions"].(map[string]any)
+	if len(versions) != 2 || versions["1.2.0"] != nil {
+		t.Errorf("registry versions = %v, want 1.0.0 and 1.1.0", versions)
+	}
+
+	r = airlock(t, env, "publish", one, two, "--integrity", oneIntegrity)
+	if r.code != 2 || !strings.Contains(r.stderr, "2 tarballs but 1 --integrity values") {
+		t.Errorf("pin count mismatch: exit %d\n%s", r.code, r.stderr)
+	}
+}
