@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/airlockdev/airlock/internal/npmtest"
 )
 
 // NPMEnv returns an environment in which npm talks only to s: see
@@ -23,45 +25,22 @@ func (s *Server) NPMEnv(t testing.TB, token string) []string {
 // in that file only, never in argv or the environment.
 func NPMEnvFor(t testing.TB, registryURL, token string) []string {
 	t.Helper()
-	tmp := t.TempDir()
 	rc := "registry=" + registryURL + "\n"
 	if token != "" {
 		host := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(registryURL, "http://"), "https://"), "/")
 		rc += "//" + host + "/:_authToken=" + token + "\n"
 	}
-	userrc := filepath.Join(tmp, "userrc")
-	globalrc := filepath.Join(tmp, "globalrc")
-	home := filepath.Join(tmp, "home")
-	if err := os.WriteFile(userrc, []byte(rc), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(globalrc, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Mkdir(home, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	var env []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		switch {
-		case strings.HasPrefix(strings.ToLower(k), "npm_"),
-			k == "HOME", k == "NODE_OPTIONS", k == "NO_COLOR", k == "FORCE_COLOR":
-			continue
+	env := npmtest.Env(t)
+	for _, kv := range env {
+		if userrc, ok := strings.CutPrefix(kv, "npm_config_userconfig="); ok {
+			if err := os.WriteFile(userrc, []byte(rc), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return env
 		}
-		env = append(env, kv)
 	}
-	return append(env,
-		"HOME="+home,
-		"npm_config_cache="+filepath.Join(tmp, "cache"),
-		"npm_config_userconfig="+userrc,
-		"npm_config_globalconfig="+globalrc,
-		"npm_config_update_notifier=false",
-		"npm_config_fund=false",
-		"npm_config_audit=false",
-		"npm_config_color=false",
-		"npm_config_progress=false",
-	)
+	t.Fatal("registrytest: npmtest.Env names no user config")
+	return nil
 }
 
 // NPMCommand returns `npm ARGS --registry URL`, to run in dir with NPMEnv.
