@@ -2,7 +2,6 @@ package stage
 
 import (
 	"encoding/json"
-	"path/filepath"
 
 	"github.com/airlockdev/airlock/internal/inspect"
 	"github.com/airlockdev/airlock/internal/publishdoc"
@@ -12,13 +11,14 @@ import (
 // buildDocument builds the body npm publish would send for the tarball
 // and hands it to the registry client in its own form: the client writes
 // the JSON and streams the tarball into it.
-func buildDocument(c *inspect.Contents, kept map[string][]byte, sum digests, p plan, toolVersion, tarballPath string) (*registry.PublishDoc, string, error) {
+func buildDocument(c *inspect.Contents, kept map[string][]byte, sum digests, p plan, toolVersion, cwd, tarballPath string) (*registry.PublishDoc, string, error) {
 	files := make([]publishdoc.File, 0, len(c.Files))
 	for _, f := range c.Files {
 		files = append(files, publishdoc.File{Path: f.Path, Size: f.Size, Data: kept[f.Path]})
 	}
-	abs, _ := filepath.Abs(tarballPath)
-	resolved, from := publishdoc.FileSpec(filepath.Dir(abs), abs)
+	// npm writes _resolved and _from from the argument as typed, relative
+	// to where it ran.
+	resolved, from := publishdoc.FileSpec(cwd, tarballPath)
 	doc, err := publishdoc.Build(publishdoc.Input{
 		PackageJSON: c.PackageJSON,
 		Files:       publishdoc.NewFS(files),
@@ -48,8 +48,8 @@ func buildDocument(c *inspect.Contents, kept map[string][]byte, sum digests, p p
 			Name: doc.TarballName(), ContentType: "application/octet-stream", Length: sum.size,
 		}},
 	}
-	if d, ok := doc.Description(); ok {
-		out.Description = &d
+	if out.Description, err = doc.DescriptionJSON(); err != nil {
+		return nil, "", err
 	}
 	if a, ok := doc.Access(); ok {
 		out.Access = &a

@@ -55,7 +55,10 @@ type Options struct {
 	Client *registry.Client
 	// ToolVersion is airlock's version, written where npm writes its own.
 	ToolVersion string
-	Logger      *slog.Logger
+	// Cwd is the folder tarball paths are relative to, as npm records them
+	// in _resolved and _from.
+	Cwd    string
+	Logger *slog.Logger
 }
 
 // Result reports one tarball.
@@ -201,7 +204,7 @@ func publishOne(ctx context.Context, tb Tarball, opts Options) (*Result, error) 
 		}
 	}
 
-	doc, tag, err := buildDocument(contents, kept, sum, plan, opts.ToolVersion, tb.Path)
+	doc, tag, err := buildDocument(contents, kept, sum, plan, opts.ToolVersion, opts.Cwd, tb.Path)
 	if err != nil {
 		return nil, fmt.Errorf("building the publish document: %w", err)
 	}

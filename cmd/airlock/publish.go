@@ -109,6 +109,7 @@ func runPublish(cmd *cobra.Command, e *env, args []string, f publishFlags) error
 		Limits:        limits,
 		Client:        &registry.Client{UserAgent: "airlock/" + toolVersion(), Logger: log},
 		ToolVersion:   toolVersion(),
+		Cwd:           cwd,
 		Logger:        log,
 	})
 	for _, r := range results {

@@ -1,6 +1,8 @@
 package publishdoc
 
 import (
+	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 
@@ -190,7 +192,7 @@ func stringifyPerson(person any) (*object, error) {
 	s, ok := person.(string)
 	if !ok {
 		if person == nil || person == undefined {
-			return nil, typeError("people fields must not contain null")
+			return nil, errors.New("people fields must not contain null")
 		}
 		name := or(get(person, "name"), "")
 		u := or(get(person, "url"), get(person, "web"))
@@ -231,7 +233,7 @@ func normalizeData(data *object) error {
 	if readme := data.get("readme"); truthy(readme) && !truthy(data.get("description")) && readme != noReadme {
 		s, ok := readme.(string)
 		if !ok {
-			return typeError(`"readme" must be a string, found %s`, describe(readme))
+			return fmt.Errorf(`"readme" must be a string, found %s`, describe(readme))
 		}
 		data.set("description", extractDescription(s))
 	}

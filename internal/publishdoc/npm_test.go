@@ -324,6 +324,8 @@ type registry struct {
 func (r *registry) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	body, _ := io.ReadAll(req.Body)
 	w.Header().Set("Content-Type", "application/json")
+	// npm's process waits for idle keep-alive sockets before exiting.
+	w.Header().Set("Connection", "close")
 	if req.Method == http.MethodPut {
 		r.mu.Lock()
 		r.putPath, r.body = req.URL.EscapedPath(), body
@@ -457,6 +459,7 @@ func runFixture(t *testing.T, f *fixture) {
 	} else if d := describeDiff(body, got.Bytes(), f.unordered); d != "" {
 		t.Errorf("body differs from npm's\n%s", d)
 	}
+	checkParts(t, doc, body, f.unordered)
 	checkManifest(t, doc, body, f.unordered)
 	checkAirlockTool(t, in, body, tarball, f.unordered)
 	checkMarshalJSON(t, doc, body, f.unordered)
@@ -467,6 +470,39 @@ func (f *fixture) regPathPrefix() string {
 		return ""
 	}
 	return f.regPath + "/"
+}
+
+// checkParts checks the pieces the registry client assembles the body
+// from (parts.go) against npm's body: the version document byte for byte,
+// and the root fields.
+func checkParts(t *testing.T, doc *Document, body []byte, unordered []string) {
+	t.Helper()
+	var root struct {
+		Description json.RawMessage            `json:"description"`
+		Access      *string                    `json:"access"`
+		Versions    map[string]json.RawMessage `json:"versions"`
+	}
+	if err := json.Unmarshal(body, &root); err != nil {
+		t.Fatal(err)
+	}
+	got, err := doc.VersionJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := root.Versions[doc.Version()]; len(unordered) == 0 && !bytes.Equal(got, want) {
+		t.Errorf("VersionJSON differs from npm's versions[%s]:\n%s", doc.Version(), describeDiff(want, got, nil))
+	}
+	desc, err := doc.DescriptionJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(desc, root.Description) {
+		t.Errorf("DescriptionJSON() = %s; npm sent description %s", desc, root.Description)
+	}
+	a, ok := doc.Access()
+	if ok != (root.Access != nil) || ok && a != *root.Access {
+		t.Errorf("Access() = %q, %v; npm sent access %v", a, ok, root.Access)
+	}
 }
 
 // checkManifest compares Manifest() with npm's version document by value.

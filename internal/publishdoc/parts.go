@@ -16,11 +16,17 @@ func (d *Document) VersionJSON() ([]byte, error) {
 	return b.Bytes(), w.err
 }
 
-// Description is the root "description", and false when npm leaves it
-// out (undefined).
-func (d *Document) Description() (string, bool) {
-	s, ok := d.root.get("description").(string)
-	return s, ok
+// DescriptionJSON is the root "description" as JSON.stringify writes it,
+// or nil when npm leaves it out (undefined).
+func (d *Document) DescriptionJSON() ([]byte, error) {
+	v := d.root.get("description")
+	if v == undefined {
+		return nil, nil
+	}
+	var b bytes.Buffer
+	w := &errWriter{w: &b}
+	stringify(w, v)
+	return b.Bytes(), w.err
 }
 
 // Access is the root "access": "" with false for null.

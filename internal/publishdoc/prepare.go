@@ -23,16 +23,15 @@ func prepare(data *object, fsys fs.FS) error {
 	return prepareData(data)
 }
 
-// typeError is what npm fails with where its JavaScript throws.
-func typeError(format string, args ...any) error {
-	return fmt.Errorf(format, args...)
-}
-
+// prepareFiles runs the steps that read the package's files. Its errors
+// stand for the places where npm's JavaScript throws.
 func prepareFiles(data *object, fsys fs.FS) error {
 	scripts := data.get("scripts")
 	if !truthy(scripts) {
 		scripts = newObject()
 	}
+	// A scripts value that is not an object ignores the assignment, as a
+	// JavaScript primitive does, but is still written back.
 	setScript := func(name, value string) {
 		if o, ok := scripts.(*object); ok {
 			o.set(name, value)
@@ -101,7 +100,7 @@ func prepareFiles(data *object, fsys fs.FS) error {
 	if man := get(data.get("directories"), "man"); truthy(man) && !truthy(data.get("man")) {
 		s, ok := man.(string)
 		if !ok {
-			return typeError(`"directories.man" must be a string, found %s`, describe(man))
+			return fmt.Errorf(`"directories.man" must be a string, found %s`, describe(man))
 		}
 		manDir := secureAndUnixifyPath(s)
 		mans := []any{}
@@ -116,7 +115,7 @@ func prepareFiles(data *object, fsys fs.FS) error {
 	if binDir := get(data.get("directories"), "bin"); truthy(binDir) && !truthy(data.get("bin")) {
 		s, ok := binDir.(string)
 		if !ok {
-			return typeError(`"directories.bin" must be a string, found %s`, describe(binDir))
+			return fmt.Errorf(`"directories.bin" must be a string, found %s`, describe(binDir))
 		}
 		binPath := secureAndUnixifyPath(s)
 		bins := newObject()
@@ -142,7 +141,7 @@ func prepareFiles(data *object, fsys fs.FS) error {
 	}
 	indexStr, ok := index.(string)
 	if !ok {
-		return typeError(`The "main" attribute must be of type string, found %s`, describe(index))
+		return fmt.Errorf(`"main" must be a string, found %s`, describe(index))
 	}
 	extless := nodeJoin(nodeDirname(indexStr), nodeBasename(indexStr, nodeExtname(indexStr)))
 	dts := "./" + extless + ".d.ts"
@@ -225,7 +224,7 @@ func normalizeBin(data *object) error {
 		for _, k := range b {
 			s, ok := k.(string)
 			if !ok {
-				return typeError(`"bin" entries must be strings, found %s`, describe(k))
+				return fmt.Errorf(`"bin" entries must be strings, found %s`, describe(k))
 			}
 			o.set(nodeBasename(s, ""), k)
 		}

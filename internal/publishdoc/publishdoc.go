@@ -23,7 +23,10 @@ import (
 )
 
 // Input is what Build needs: the tarball's contents and digests, and the
-// options npm resolves from flags, publishConfig and .npmrc.
+// options npm resolves from flags, publishConfig and .npmrc. Checks npm
+// makes on those options before it builds the document stay with the
+// caller: a prerelease needs an explicit tag, a tag must not be a semver
+// range, and "private" access means "restricted".
 type Input struct {
 	// PackageJSON is the tarball's package.json.
 	PackageJSON []byte

@@ -24,8 +24,10 @@ import (
 type PublishDoc struct {
 	ID   string // "_id": the package name
 	Name string
-	// Description is left out when nil, as npm leaves out a missing one.
-	Description *string
+	// Description is the "description" value as JSON (a string, or null
+	// when package.json says null); nil leaves it out, as npm leaves out
+	// a missing one.
+	Description json.RawMessage
 	DistTags    []DistTag
 	Versions    []DocVersion
 	// Access is "public", "restricted", or nil for null (npm sends null
@@ -98,8 +100,11 @@ func (d *PublishDoc) plan(openers map[string]Opener, summarise bool) (*plan, err
 	e.raw(`,"name":`)
 	e.str("name", d.Name)
 	if d.Description != nil {
+		if !json.Valid(d.Description) {
+			e.fail(fmt.Errorf("the description is not valid JSON"))
+		}
 		e.raw(`,"description":`)
-		e.str("description", *d.Description)
+		e.buf.Write(d.Description)
 	}
 	e.raw(`,"dist-tags":{`)
 	for i, t := range d.DistTags {

@@ -54,7 +54,7 @@ func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 type npmBody struct {
 	ID          string                     `json:"_id"`
 	Name        string                     `json:"name"`
-	Description *string                    `json:"description"`
+	Description json.RawMessage            `json:"description"`
 	DistTags    map[string]string          `json:"dist-tags"`
 	Versions    map[string]json.RawMessage `json:"versions"`
 	Access      *string                    `json:"access"`
@@ -182,7 +182,7 @@ func TestPlanRejects(t *testing.T) {
 	}
 	for name, mutate := range map[string]func(*PublishDoc){
 		"invalid manifest":     func(d *PublishDoc) { d.Versions[0].Manifest = []byte(`{"name":`) },
-		"invalid UTF-8":        func(d *PublishDoc) { d.Description = ptr("\xff") },
+		"invalid description":  func(d *PublishDoc) { d.Description = []byte(`"unterminated`) },
 		"duplicate attachment": func(d *PublishDoc) { d.Attachments = append(d.Attachments, d.Attachments[0]) },
 		"negative length":      func(d *PublishDoc) { d.Attachments[0].Length = -1 },
 	} {

@@ -150,7 +150,7 @@ func npmLikeDoc(name, version, description string, pkgJSON []byte, integrity, sh
 		Attachments: []Attachment{{Name: file, ContentType: "application/octet-stream", Length: size}},
 	}
 	if description != "" {
-		d.Description = &description
+		d.Description, _ = json.Marshal(description)
 	}
 	return d
 }
