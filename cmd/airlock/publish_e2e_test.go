@@ -41,15 +41,20 @@ func publishEnv(t *testing.T, reg *registrytest.Server, token string) []string {
 	return []string{"HOME=" + dir, "NPM_CONFIG_USERCONFIG=" + rc, "NPM_TOKEN=" + token, "PATH=/nonexistent"}
 }
 
-func packExample(t *testing.T, version string) (tgz, integrity string) {
+func packExample(t *testing.T, version string, edits ...string) (tgz, integrity string) {
 	t.Helper()
 	src := t.TempDir()
 	copyTree(t, "../../testdata/example", src)
+	pj := filepath.Join(src, "package.json")
+	data, _ := os.ReadFile(pj)
 	if version != "" {
-		pj := filepath.Join(src, "package.json")
-		data, _ := os.ReadFile(pj)
-		os.WriteFile(pj, bytes.Replace(data, []byte(`"version": "1.0.0"`), []byte(`"version": "`+version+`"`), 1), 0o644)
+		data = bytes.Replace(data, []byte(`"version": "1.0.0"`), []byte(`"version": "`+version+`"`), 1)
 	}
+	// Each edit is a field added after the license, e.g. `"private": true`.
+	for _, e := range edits {
+		data = bytes.Replace(data, []byte(`"license": "MIT",`), []byte(`"license": "MIT", `+e+`,`), 1)
+	}
+	os.WriteFile(pj, data, 0o644)
 	out := t.TempDir()
 	r := airlock(t, os.Environ(), "pack", src, "--pack-destination", out, "--json", "--ignore-scripts")
 	if r.code != 0 {
@@ -276,5 +281,46 @@ func TestPublishSeveralStopsAtFirstFailure(t *testing.T) {
 	r = airlock(t, env, "publish", one, two, "--integrity", oneIntegrity)
 	if r.code != 2 || !strings.Contains(r.stderr, "2 tarballs but 1 --integrity values") {
 		t.Errorf("pin count mismatch: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// npm's rules against what the registry holds: "latest" never moves back
+// without an explicit tag, a version is immutable, and publishConfig's
+// tag counts as a choice.
+func TestPublishRegistryRules(t *testing.T) {
+	reg := registrytest.Start(t)
+	token := reg.AddUser(t, "erin", "erin-password")
+	env := publishEnv(t, reg, token)
+	newer, newerIntegrity := packExample(t, "2.0.0")
+	older, olderIntegrity := packExample(t, "1.5.0")
+	changed, changedIntegrity := packExample(t, "2.0.0", `"keywords": ["changed"]`)
+	private, privateIntegrity := packExample(t, "3.0.0", `"private": true`)
+	beta, betaIntegrity := packExample(t, "3.0.0-beta.1", `"publishConfig": {"tag": "next"}`)
+
+	if r := airlock(t, env, "publish", newer, "--integrity", newerIntegrity); r.code != 0 {
+		t.Fatalf("publish 2.0.0: %s", r.stderr)
+	}
+	r := airlock(t, env, "publish", older, "--integrity", olderIntegrity)
+	if r.code == 0 || !strings.Contains(r.stderr, "lower than 2.0.0") || !strings.Contains(r.stderr, "hint: publish it under another tag") {
+		t.Errorf("older version without a tag: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := airlock(t, env, "publish", older, "--integrity", olderIntegrity, "--tag", "v1-maintenance"); r.code != 0 {
+		t.Errorf("older version with a tag: %s", r.stderr)
+	}
+	r = airlock(t, env, "publish", changed, "--integrity", changedIntegrity)
+	if r.code == 0 || !strings.Contains(r.stderr, "version already published with different contents") {
+		t.Errorf("same version, other bytes: exit %d\n%s", r.code, r.stderr)
+	}
+	r = airlock(t, env, "publish", private, "--integrity", privateIntegrity)
+	if r.code == 0 || !strings.Contains(r.stderr, "package is private") {
+		t.Errorf("private package: exit %d\n%s", r.code, r.stderr)
+	}
+	r = airlock(t, env, "publish", beta, "--integrity", betaIntegrity, "--json")
+	if r.code != 0 || !strings.Contains(r.stdout, `"tag":"next"`) {
+		t.Errorf("prerelease with publishConfig.tag: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	tags := reg.Packument(t, "@airlock-example/greet")["dist-tags"].(map[string]any)
+	if tags["latest"] != "2.0.0" || tags["next"] != "3.0.0-beta.1" || tags["v1-maintenance"] != "1.5.0" {
+		t.Errorf("dist-tags = %v", tags)
 	}
 }
