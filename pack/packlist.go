@@ -9,7 +9,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/airlockdev/airlock/internal/glob"
 	"github.com/airlockdev/airlock/internal/jsvalue"
@@ -196,7 +195,7 @@ func (w *walker) files() ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reading ignore file: %w", err)
 		}
-		pats, err := glob.ParseIgnoreFile(decodeUTF8(data))
+		pats, err := glob.ParseIgnoreFile(jsvalue.DecodeUTF8(data))
 		if err != nil {
 			return nil, fmt.Errorf("reading ignore file %s: %w", filepath.Join(w.dir, e), err)
 		}
@@ -434,20 +433,6 @@ func (l *packlist) add(rel string) {
 		l.seen[rel] = true
 		l.files = append(l.files, rel)
 	}
-}
-
-// decodeUTF8 decodes as Node's utf8 decoding does, replacing invalid
-// bytes with U+FFFD.
-func decodeUTF8(data []byte) string {
-	s := string(data)
-	if utf8.ValidString(s) {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		b.WriteRune(r) // invalid bytes decode as U+FFFD
-	}
-	return b.String()
 }
 
 func sortedValues(m map[string]string) []string {

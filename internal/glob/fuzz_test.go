@@ -1,6 +1,7 @@
 package glob
 
 import (
+	"github.com/airlockdev/airlock/internal/jsvalue"
 	"strings"
 	"testing"
 )
@@ -16,7 +17,7 @@ func FuzzMatch(f *testing.F) {
 	f.Fuzz(func(t *testing.T, pattern, path string) {
 		// Tens of thousands of expansions take seconds to compile, in JS
 		// too; they are covered by TestEdgesAgainstMinimatch instead.
-		if len(braceExpand(wellFormed(pattern))) > 1000 {
+		if len(braceExpand(jsvalue.WellFormed(pattern))) > 1000 {
 			return
 		}
 		p, err := Compile(pattern)

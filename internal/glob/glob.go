@@ -12,6 +12,7 @@ package glob
 import (
 	"errors"
 	"fmt"
+	"github.com/airlockdev/airlock/internal/jsvalue"
 	"strings"
 )
 
@@ -49,7 +50,7 @@ type compiled struct {
 // (a POSIX class makes it a u-flag regexp, in which escapes such as \- or
 // \, are syntax errors).
 func Compile(line string) (*Pattern, error) {
-	line = wellFormed(line)
+	line = jsvalue.WellFormed(line)
 	if utf16Len(line) > maxPatternLength {
 		return nil, ErrTooLong
 	}
@@ -98,7 +99,7 @@ func Compile(line string) (*Pattern, error) {
 func ParseIgnoreFile(data string) ([]*Pattern, error) {
 	var rules []*Pattern
 	// Splitting on \n and trimming drops a \r before it, as /\r?\n/ does.
-	for i, line := range strings.Split(wellFormed(data), "\n") {
+	for i, line := range strings.Split(jsvalue.WellFormed(data), "\n") {
 		line = trimJS(line)
 		if line == "" || line[0] == '#' {
 			continue
@@ -134,7 +135,7 @@ func (p *Pattern) Match(path string, partial bool) bool {
 		return true
 	}
 	if !isASCII(path) {
-		path = wellFormed(path)
+		path = jsvalue.WellFormed(path)
 	}
 	// matchBase: a pattern of one segment is matched against the base name
 	// alone, the last segment that is not empty.

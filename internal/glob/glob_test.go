@@ -292,18 +292,3 @@ func TestParseIgnoreFile(t *testing.T) {
 		t.Errorf("bad rule: error %v, want one naming line 2", err)
 	}
 }
-
-func TestWellFormed(t *testing.T) {
-	for _, tt := range []struct{ in, want string }{
-		{"abc", "abc"},
-		{"a\xffb", "a\ufffdb"},
-		{"a\xe2\x82b", "a\ufffdb"},             // one U+FFFD for a truncated sequence
-		{"\xed\xa0\x80", "\ufffd\ufffd\ufffd"}, // a surrogate: ED A0 is never valid
-		{"\xf0\x9f\x98", "\ufffd"},
-		{"\xc0\xaf", "\ufffd\ufffd"},
-	} {
-		if got := wellFormed(tt.in); got != tt.want {
-			t.Errorf("wellFormed(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}

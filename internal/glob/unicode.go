@@ -1,6 +1,7 @@
 package glob
 
 import (
+	"github.com/airlockdev/airlock/internal/jsvalue"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -8,58 +9,6 @@ import (
 
 // JS strings are UTF-16 and Node decodes file names and file contents with
 // the WHATWG UTF-8 decoder. These helpers give Go strings the same meaning.
-
-// wellFormed returns s with each maximal ill-formed subsequence replaced by
-// U+FFFD, as Node's UTF-8 decoder does (Go's own decoding would give one
-// U+FFFD per byte).
-func wellFormed(s string) string {
-	if utf8.ValidString(s) {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s) + 8)
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			b.WriteByte(c)
-			i++
-			continue
-		}
-		if r, w := utf8.DecodeRuneInString(s[i:]); r != utf8.RuneError || w > 1 {
-			b.WriteString(s[i : i+w])
-			i += w
-			continue
-		}
-		// Skip the lead byte and whatever continuation bytes it could
-		// legally take before the sequence went wrong.
-		need, lo, hi := 0, byte(0x80), byte(0xBF)
-		switch {
-		case c >= 0xC2 && c <= 0xDF:
-			need = 1
-		case c >= 0xE0 && c <= 0xEF:
-			need = 2
-			if c == 0xE0 {
-				lo = 0xA0
-			} else if c == 0xED {
-				hi = 0x9F
-			}
-		case c >= 0xF0 && c <= 0xF4:
-			need = 3
-			if c == 0xF0 {
-				lo = 0x90
-			} else if c == 0xF4 {
-				hi = 0x8F
-			}
-		}
-		i++
-		for ; need > 0 && i < len(s) && s[i] >= lo && s[i] <= hi; need-- {
-			i++
-			lo, hi = 0x80, 0xBF
-		}
-		b.WriteRune(utf8.RuneError)
-	}
-	return b.String()
-}
 
 // utf16Len is the JS length of a valid UTF-8 string.
 func utf16Len(s string) int {
@@ -115,19 +64,11 @@ func appendWTF8(dst []byte, u uint16) []byte {
 
 func isSurrogate(r rune) bool { return r >= 0xD800 && r <= 0xDFFF }
 
-// isJSSpace matches JS \s, which is also what String.prototype.trim removes.
-func isJSSpace(r rune) bool {
-	switch r {
-	case '\t', '\n', '\v', '\f', '\r', ' ', 0xA0, 0x1680, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000, 0xFEFF:
-		return true
-	}
-	return r >= 0x2000 && r <= 0x200A
-}
-
-// trimJS is String.prototype.trim.
-func trimJS(s string) string {
-	return strings.TrimFunc(s, isJSSpace)
-}
+// isJSSpace and trimJS are JavaScript's \s and String.prototype.trim.
+var (
+	isJSSpace = jsvalue.IsSpace
+	trimJS    = jsvalue.Trim
+)
 
 // upperMulti lists the BMP characters whose full upper case (SpecialCasing)
 // is more than one character, so toUpperCase changes them while a regular

@@ -4,7 +4,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/airlockdev/airlock/internal/jsvalue"
 )
@@ -172,61 +171,9 @@ var (
 	jsTrim    = jsvalue.Trim
 	isJSSpace = jsvalue.IsSpace
 	jsNumber  = jsvalue.Number
+	// decodeUTF8 is how Node reads a file as text.
+	decodeUTF8 = jsvalue.DecodeUTF8
 )
-
-// decodeUTF8 decodes b the way Node's Buffer#toString('utf8') does,
-// replacing each maximal invalid subsequence with U+FFFD (WHATWG).
-func decodeUTF8(b []byte) string {
-	if utf8.Valid(b) {
-		return string(b)
-	}
-	var sb strings.Builder
-	for i := 0; i < len(b); {
-		r, size := utf8.DecodeRune(b[i:])
-		if r != utf8.RuneError || size > 1 {
-			sb.WriteString(string(b[i : i+size]))
-			i += size
-			continue
-		}
-		sb.WriteRune(utf8.RuneError)
-		i += invalidPrefix(b[i:])
-	}
-	return sb.String()
-}
-
-// invalidPrefix is the length of the maximal subpart of an ill-formed
-// UTF-8 sequence at the start of b, at least 1.
-func invalidPrefix(b []byte) int {
-	c := b[0]
-	lo, hi := byte(0x80), byte(0xbf)
-	need := 0
-	switch {
-	case c >= 0xc2 && c <= 0xdf:
-		need = 1
-	case c == 0xe0:
-		need, lo = 2, 0xa0
-	case c == 0xed:
-		need, hi = 2, 0x9f
-	case c >= 0xe1 && c <= 0xef:
-		need = 2
-	case c == 0xf0:
-		need, lo = 3, 0x90
-	case c == 0xf4:
-		need, hi = 3, 0x8f
-	case c >= 0xf1 && c <= 0xf3:
-		need = 3
-	default:
-		return 1
-	}
-	n := 1
-	for ; n <= need && n < len(b); n++ {
-		if b[n] < lo || b[n] > hi {
-			break
-		}
-		lo, hi = 0x80, 0xbf
-	}
-	return n
-}
 
 // decodeBase64 decodes s the way Node's Buffer.from(s, 'base64') does:
 // both alphabets, anything else skipped, stopping at the first '='.

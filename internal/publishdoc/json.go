@@ -12,65 +12,8 @@ import (
 	"github.com/airlockdev/airlock/internal/jsvalue"
 )
 
-// decodeUTF8 is how Node reads a file as "utf8": each maximal invalid
-// subsequence becomes one U+FFFD (the WHATWG decoder), a BOM is kept.
-func decodeUTF8(b []byte) string {
-	if utf8.Valid(b) {
-		return string(b)
-	}
-	var sb strings.Builder
-	sb.Grow(len(b))
-	for i := 0; i < len(b); {
-		c := b[i]
-		if c < 0x80 {
-			sb.WriteByte(c)
-			i++
-			continue
-		}
-		var need int
-		lower, upper := byte(0x80), byte(0xbf)
-		switch {
-		case c >= 0xc2 && c <= 0xdf:
-			need = 1
-		case c >= 0xe0 && c <= 0xef:
-			need = 2
-			if c == 0xe0 {
-				lower = 0xa0
-			} else if c == 0xed {
-				upper = 0x9f
-			}
-		case c >= 0xf0 && c <= 0xf4:
-			need = 3
-			if c == 0xf0 {
-				lower = 0x90
-			} else if c == 0xf4 {
-				upper = 0x8f
-			}
-		default:
-			sb.WriteRune(utf8.RuneError)
-			i++
-			continue
-		}
-		j := i + 1
-		ok := true
-		for k := 0; k < need; k++ {
-			if j >= len(b) || b[j] < lower || b[j] > upper {
-				ok = false
-				break
-			}
-			lower, upper = 0x80, 0xbf
-			j++
-		}
-		if !ok {
-			sb.WriteRune(utf8.RuneError)
-			i = j
-			continue
-		}
-		sb.Write(b[i:j])
-		i = j
-	}
-	return sb.String()
-}
+// decodeUTF8 is how Node reads a file as "utf8".
+var decodeUTF8 = jsvalue.DecodeUTF8
 
 // maxDepth bounds nesting; V8's JSON.parse fails on deep input too.
 const maxDepth = 10000
