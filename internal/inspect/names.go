@@ -44,6 +44,9 @@ func nameProblem(name string) string {
 	if r := escapes(name); r != "" {
 		return r
 	}
+	if !utf8.ValidString(name) {
+		return "bytes that are not UTF-8, which readers decode differently"
+	}
 	for _, r := range name {
 		switch {
 		case r < ' ' || r == 0x7f:
@@ -86,13 +89,12 @@ type tree struct {
 	lim       Limits
 	root      string
 	rootEntry bool
-	nodes     map[string]node   // by fold(path below root)
-	aliases   map[string]string // alias names below root, by fold
-	lastDir   string            // the folder of the last entry, below root
+	nodes     map[string]node // by fold(path below root)
+	lastDir   string          // the folder of the last entry, below root
 }
 
 func newTree(lim Limits) *tree {
-	return &tree{lim: lim, nodes: map[string]node{}, aliases: map[string]string{}}
+	return &tree{lim: lim, nodes: map[string]node{}}
 }
 
 // add checks h's name and records it; it returns the name below the root
@@ -160,29 +162,7 @@ func (t *tree) add(h *header) (string, error) {
 			return "", refuse(ErrDuplicate, h.name, "the folder's entry appears twice")
 		}
 	}
-	if want == regularFile {
-		if a, ok := t.aliases[k]; ok {
-			return "", t.aliasCollision(h.name, a)
-		}
-	}
 	t.nodes[k] = node{name: rel, kind: want}
-
-	if h.alias != "" && want == regularFile {
-		// node-tar reads pax bodies as text chunk by chunk; when a chunk
-		// boundary splits a multi-byte character of the path record, the
-		// record fails its length check and node-tar silently uses the
-		// header block's own name. That name must not replace another file.
-		if _, arel, ok := strings.Cut(h.alias, "/"); ok && arel != "" {
-			ak := fold(arel)
-			if n, ok := t.nodes[ak]; ok && ak != k && n.kind == regularFile {
-				return "", t.aliasCollision(t.root+"/"+n.name, h.alias)
-			}
-			if _, ok := t.aliases[ak]; ok {
-				return "", t.aliasCollision(h.name, h.alias)
-			}
-			t.aliases[ak] = h.alias
-		}
-	}
 	return rel, nil
 }
 
@@ -214,10 +194,6 @@ func next(s string, i int) int {
 
 func (t *tree) caseCollision(h *header, other string) error {
 	return refuse(ErrDuplicate, h.name, "differs only in letter case from %s; macOS and Windows would extract both as one", quote(t.root+"/"+other))
-}
-
-func (t *tree) aliasCollision(entry, alias string) error {
-	return refuse(ErrDuplicate, entry, "collides with %s, the header name of a non-ASCII pax path, which node-tar uses when it mis-decodes that path", quote(alias))
 }
 
 // fold maps names that differ only in case to one key, by Unicode simple

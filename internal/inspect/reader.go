@@ -29,6 +29,9 @@ import (
 //     winner depends on the reader and the order);
 //   - a pax size that disagrees with the header's size field, for readers
 //     that ignore pax;
+//   - a non-ASCII pax path or GNU long name in a body over one block:
+//     node-tar decodes it piecewise and, when the stream splits a
+//     character, garbles the name or falls back to the header's own name;
 //   - data after the end-of-archive marker (GNU tar --ignore-zeros), a
 //     single zero block then more entries (node-tar carries on, others
 //     stop), vendor types ('X', 'N', 'S', 'D', …) some readers understand.
@@ -60,13 +63,9 @@ var zeroBlock [blockSize]byte
 // header is an entry as every reader sees it, once accepted.
 type header struct {
 	name string // effective: the pax path or GNU long name if any, else the header's own
-	// alias is the header block's own name when a pax path replaced it
-	// and that path is not ASCII: node-tar falls back to the alias when
-	// it mis-decodes such a path (see tree.add).
-	alias string
-	typ   byte // typeFile, typeDir or typeGlobal
-	size  int64
-	mode  int64
+	typ  byte   // typeFile, typeDir or typeGlobal
+	size int64
+	mode int64
 }
 
 // reader reads tar headers from the decompressed stream.
@@ -155,6 +154,7 @@ func (t *reader) next() (*header, error) {
 		pax      map[string]string // pending extended header
 		longName string            // pending GNU long name
 		metaName string            // the pending meta header's own name, for errors
+		metaLen  int64             // and its body's length
 		hasPax   bool
 		hasLong  bool
 	)
@@ -217,7 +217,7 @@ func (t *reader) next() (*header, error) {
 			if raw.typ == 'g' {
 				return &header{name: raw.name, typ: typeGlobal}, nil
 			}
-			pax, hasPax, metaName = recs, true, raw.name
+			pax, hasPax, metaName, metaLen = recs, true, raw.name, raw.size
 			continue
 		case 'L':
 			if pending() {
@@ -231,21 +231,27 @@ func (t *reader) next() (*header, error) {
 			if len(name) == 0 || len(bytes.Trim(body[len(name):], "\x00")) != 0 {
 				return nil, refuse(ErrNotTar, raw.name, "malformed GNU long name: it must be a name followed only by NUL bytes")
 			}
-			longName, hasLong, metaName = string(name), true, raw.name
+			longName, hasLong, metaName, metaLen = string(name), true, raw.name, raw.size
 			continue
 		}
 
 		h := &header{name: raw.name, typ: raw.typ, size: raw.size, mode: raw.mode}
-		if p, ok := pax["path"]; ok {
+		p, hasPath := pax["path"]
+		if hasPath {
 			h.name = p
-			if p != raw.name && !isASCII(p) {
-				h.alias = raw.name
-			}
 		}
 		if hasLong {
 			h.name = longName
 		}
 		t.cur = h.name
+		if (hasPath || hasLong) && metaLen > blockSize && !isASCII(h.name) {
+			// node-tar decodes an extended header's body as UTF-8 piece by
+			// piece as the stream delivers it; a piece that ends inside a
+			// character garbles the name, and a garbled pax path fails its
+			// length check and is silently replaced by the header block's
+			// own name. A body of one block always arrives in one piece.
+			return nil, refuse(ErrNotTar, h.name, "a non-ASCII name in an extended header of %d bytes, more than one block: npm's node-tar can garble it, or drop it for the header block's own name, depending on how the stream is split", metaLen)
+		}
 		if s, ok := pax["size"]; ok {
 			n, _ := strconv.ParseInt(s, 10, 64) // validated by parsePAX
 			if n != raw.size && n <= 0o77777777777 {
@@ -274,9 +280,6 @@ func (t *reader) checkType(h *header, raw rawHeader) error {
 		h.typ = typeFile
 		if h.name != "" && h.name[len(h.name)-1] == '/' {
 			return refuse(ErrNotTar, h.name, "a regular file whose name ends in '/': node-tar reads it as a folder with no data and loses its place")
-		}
-		if h.alias != "" && h.alias[len(h.alias)-1] == '/' {
-			return refuse(ErrNotTar, h.name, "its header name %s ends in '/': node-tar, when it mis-decodes the non-ASCII pax path, reads a folder with no data and loses its place", quote(h.alias))
 		}
 	case '5':
 		h.typ = typeDir
@@ -384,9 +387,6 @@ func parseBlock(b *[blockSize]byte) (rawHeader, *EntryError) {
 	}
 	h.name = name
 	h.typ = b[156]
-	if !utf8.ValidString(name) {
-		return h, refuse(ErrUnsafePath, name, "the name is not valid UTF-8; readers would decode it differently")
-	}
 	if name == "" {
 		return h, refuse(ErrNotTar, "", "a header block with an empty name, which node-tar skips")
 	}
