@@ -28,6 +28,8 @@ type publishFlags struct {
 	verbose       bool
 	maxEntries    int
 	maxUnpacked   int64
+	maxEntrySize  int64
+	maxRatio      float64
 }
 
 func newPublishCmd(e *env) *cobra.Command {
@@ -72,6 +74,8 @@ them; publishConfig in the tarball's package.json is honoured, flags win.`,
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "log each step to stderr")
 	fl.IntVar(&f.maxEntries, "max-entries", 0, "most entries a tarball may have (default 100000)")
 	fl.Int64Var(&f.maxUnpacked, "max-unpacked-size", 0, "most bytes a tarball may unpack to (default 1 GiB)")
+	fl.Int64Var(&f.maxEntrySize, "max-entry-size", 0, "most bytes one file in a tarball may have (default 512 MiB)")
+	fl.Float64Var(&f.maxRatio, "max-ratio", 0, "most unpacked bytes per compressed byte, past the first 4 MiB (default 200)")
 	return cmd
 }
 
@@ -101,6 +105,12 @@ func runPublish(cmd *cobra.Command, e *env, args []string, f publishFlags) error
 	}
 	if f.maxUnpacked > 0 {
 		limits.MaxUnpackedSize = f.maxUnpacked
+	}
+	if f.maxEntrySize > 0 {
+		limits.MaxEntrySize = f.maxEntrySize
+	}
+	if f.maxRatio > 0 {
+		limits.MaxRatio = f.maxRatio
 	}
 	results, err := stage.Publish(cmd.Context(), tarballs, stage.Options{
 		Config:        cfg,
