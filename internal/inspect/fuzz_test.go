@@ -192,20 +192,28 @@ func TestRepack(t *testing.T) {
 
 var writeSeeds = flag.Bool("inspect.writeseeds", false, "rewrite testdata/fuzz/FuzzTarball from the table tests")
 
-// TestFuzzSeeds writes the seed corpus, with -inspect.writeseeds: the
-// small tarballs the table tests accept or refuse, stored uncompressed
-// and without their trailing zeros (see fuzzInput) unless the gzip layer
-// is the point.
+// TestFuzzSeeds keeps the seed corpus in step with the table tests: the
+// small tarballs they accept or refuse, stored uncompressed and without
+// their trailing zeros (see fuzzInput) unless the gzip layer is the
+// point. It checks the committed corpus against them, and rewrites it
+// with -inspect.writeseeds.
 func TestFuzzSeeds(t *testing.T) {
-	if !*writeSeeds {
-		t.Skip("run with -inspect.writeseeds to rewrite the seed corpus")
-	}
-	dir := filepath.Join("testdata", "fuzz", "FuzzTarball")
-	if err := os.RemoveAll(dir); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
+	committed := filepath.Join("testdata", "fuzz", "FuzzTarball")
+	dir := t.TempDir()
+	if *writeSeeds {
+		dir = committed
+		if err := os.RemoveAll(dir); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		defer func() {
+			if !t.Failed() {
+				compareSeeds(t, committed, dir)
+			}
+		}()
 	}
 	write := func(name string, tgz []byte, raw bool) {
 		data := tgz
@@ -261,5 +269,23 @@ func TestFuzzSeeds(t *testing.T) {
 			t.Fatalf("no refusal named %q", name)
 		}
 		write("bad-"+r.name, r.tgz, errors.Is(r.kind, ErrNotGzip) || strings.Contains(r.name, "checksum"))
+	}
+}
+
+// compareSeeds fails when the committed corpus lacks a seed the table
+// tests would write, or holds it with other contents. Extra committed
+// seeds (from fuzzing) are fine.
+func compareSeeds(t *testing.T, committed, fresh string) {
+	t.Helper()
+	entries, err := os.ReadDir(fresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		want, _ := os.ReadFile(filepath.Join(fresh, e.Name()))
+		got, err := os.ReadFile(filepath.Join(committed, e.Name()))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("seed %s is missing or stale in %s: run go test ./internal/inspect -run TestFuzzSeeds -inspect.writeseeds", e.Name(), committed)
+		}
 	}
 }
