@@ -193,14 +193,7 @@ func TestPublishFailuresKeepTheTokenSecret(t *testing.T) {
 			}
 		})
 	}
-	resp, err := http.Get(reg.URL() + "@airlock-example%2fgreet")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusNotFound {
-		t.Errorf("registry answered %s for the package: a refused publish reached it", resp.Status)
-	}
+	assertNotPublished(t, reg, "a refused publish")
 }
 
 func dig(m any, keys ...string) any {
@@ -253,14 +246,7 @@ func TestPublishSeveralStopsAtFirstFailure(t *testing.T) {
 		!strings.Contains(r.stderr, "base64-encoded when published") {
 		t.Fatalf("dry run: exit %d\n%s", r.code, r.stderr)
 	}
-	resp, err := http.Get(reg.URL() + "@airlock-example%2fgreet")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusNotFound {
-		t.Fatalf("a dry run reached the registry: %s", resp.Status)
-	}
+	assertNotPublished(t, reg, "a dry run")
 
 	// The third pin is the second tarball's digest: a swapped artifact.
 	r = airlock(t, env, "publish", one, two, three, "--integrity", oneIntegrity, "--integrity", twoIntegrity, "--integrity", twoIntegrity)
@@ -322,5 +308,18 @@ func TestPublishRegistryRules(t *testing.T) {
 	tags := reg.Packument(t, "@airlock-example/greet")["dist-tags"].(map[string]any)
 	if tags["latest"] != "2.0.0" || tags["next"] != "3.0.0-beta.1" || tags["v1-maintenance"] != "1.5.0" {
 		t.Errorf("dist-tags = %v", tags)
+	}
+}
+
+// assertNotPublished fails when the registry knows the example package.
+func assertNotPublished(t *testing.T, reg *registrytest.Server, what string) {
+	t.Helper()
+	resp, err := http.Get(reg.URL() + "@airlock-example%2fgreet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("registry answered %s for the package: %s reached it", resp.Status, what)
 	}
 }

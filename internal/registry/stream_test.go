@@ -83,9 +83,6 @@ func (s *countingServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func TestPublishStreams100MB(t *testing.T) {
-	if testing.Short() {
-		t.Skip("sends 134 MB")
-	}
 	const size = 100 << 20
 	open, integrity, shasum := bigTarball(size)
 	cs := &countingServer{}
