@@ -47,6 +47,9 @@ type Options struct {
 	// DryRun does every check and builds the document, but uploads
 	// nothing.
 	DryRun bool
+	// Stage sends each version to the registry's staged-publish endpoint,
+	// where it waits for a maintainer's approval, instead of publishing it.
+	Stage bool
 	// AllowUnpinned publishes tarballs without an integrity pin.
 	AllowUnpinned bool
 	// Limits bound what the tarball inspection accepts.
@@ -73,8 +76,10 @@ type Result struct {
 	Registry  string `json:"registry"`
 	Tag       string `json:"tag"`
 	Access    string `json:"access,omitempty"`
-	// Outcome is "published", "already published" or "dry run".
+	// Outcome is "published", "staged", "already published" or "dry run".
 	Outcome string `json:"outcome"`
+	// StageID is the registry's id for a staged version.
+	StageID string `json:"stageId,omitempty"`
 	// AuthSource says which credential was used, never its value.
 	AuthSource string `json:"auth,omitempty"`
 	// Document is the publish body with the tarball data summarised;
@@ -222,6 +227,14 @@ func publishOne(ctx context.Context, tb Tarball, opts Options) (*Result, error) 
 	// checks size and digest again as it streams.
 	open := func() (io.ReadCloser, int64, error) {
 		return io.NopCloser(io.NewSectionReader(f, 0, sum.size)), sum.size, nil
+	}
+	if opts.Stage {
+		sr, err := opts.Client.Stage(ctx, plan.registry, m.Name, *doc, open, auth)
+		if err != nil {
+			return nil, err
+		}
+		res.Outcome, res.StageID = "staged", sr.StageID
+		return res, nil
 	}
 	pr, err := opts.Client.Publish(ctx, plan.registry, m.Name, *doc, open, auth)
 	if pr != nil && pr.Outcome == registry.AlreadyPublished {

@@ -83,44 +83,11 @@ type PublishResult struct {
 //
 // A PUT is sent again only when none of it was written before it failed.
 func (c *Client) Publish(ctx context.Context, registryURL, name string, doc PublishDoc, tarball Opener, auth Auth) (*PublishResult, error) {
-	if err := checkName(name); err != nil {
-		return nil, err
-	}
-	base, err := registryBase(registryURL)
+	up, err := prepareUpload(registryURL, name, doc, tarball)
 	if err != nil {
 		return nil, err
 	}
-	if doc.Name != name || doc.ID != name {
-		return nil, fmt.Errorf("the publish document is for %q (_id %q), not %q", doc.Name, doc.ID, name)
-	}
-	if len(doc.Versions) != 1 {
-		return nil, fmt.Errorf("the publish document has %d versions, want 1", len(doc.Versions))
-	}
-	version := doc.Versions[0].Version
-	dist, err := manifestDist(name, doc.Versions[0])
-	if err != nil {
-		return nil, err
-	}
-	want, err := parseDigests(dist)
-	if err != nil {
-		return nil, fmt.Errorf("version %s: %w", version, err)
-	}
-	tarName, err := streamedAttachment(doc)
-	if err != nil {
-		return nil, err
-	}
-	if tarball == nil {
-		return nil, errors.New("no tarball to publish")
-	}
-	p, err := doc.plan(map[string]Opener{tarName: tarball}, false)
-	if err != nil {
-		return nil, err
-	}
-	for i := range p.segs {
-		if p.segs[i].open != nil {
-			p.segs[i].verify = want
-		}
-	}
+	base, p, dist, version := up.base, up.body, up.dist, up.version
 	u, err := packageURL(base, name)
 	if err != nil {
 		return nil, err
@@ -196,6 +163,58 @@ func (c *Client) Publish(ctx context.Context, registryURL, name string, doc Publ
 		log.Warn("publish got no answer; reading the packument back", "reason", reason(ex))
 		return c.readBack(ctx, res, base, dist, auth, ex.err)
 	}
+}
+
+// upload is a checked publish document ready to send.
+type upload struct {
+	base    *url.URL
+	body    *plan
+	dist    Dist
+	version string
+}
+
+// prepareUpload checks doc against name and plans its body, with the
+// tarball's data checked against the manifest's digests as it is sent.
+func prepareUpload(registryURL, name string, doc PublishDoc, tarball Opener) (*upload, error) {
+	if err := checkName(name); err != nil {
+		return nil, err
+	}
+	base, err := registryBase(registryURL)
+	if err != nil {
+		return nil, err
+	}
+	if doc.Name != name || doc.ID != name {
+		return nil, fmt.Errorf("the publish document is for %q (_id %q), not %q", doc.Name, doc.ID, name)
+	}
+	if len(doc.Versions) != 1 {
+		return nil, fmt.Errorf("the publish document has %d versions, want 1", len(doc.Versions))
+	}
+	version := doc.Versions[0].Version
+	dist, err := manifestDist(name, doc.Versions[0])
+	if err != nil {
+		return nil, err
+	}
+	want, err := parseDigests(dist)
+	if err != nil {
+		return nil, fmt.Errorf("version %s: %w", version, err)
+	}
+	tarName, err := streamedAttachment(doc)
+	if err != nil {
+		return nil, err
+	}
+	if tarball == nil {
+		return nil, errors.New("no tarball to publish")
+	}
+	p, err := doc.plan(map[string]Opener{tarName: tarball}, false)
+	if err != nil {
+		return nil, err
+	}
+	for i := range p.segs {
+		if p.segs[i].open != nil {
+			p.segs[i].verify = want
+		}
+	}
+	return &upload{base: base, body: p, dist: dist, version: version}, nil
 }
 
 // readBack looks the version up after a publish whose answer was lost or
