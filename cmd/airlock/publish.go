@@ -8,8 +8,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/airlockdev/airlock/internal/idtoken"
 	"github.com/airlockdev/airlock/internal/inspect"
 	"github.com/airlockdev/airlock/internal/npmrc"
+	"github.com/airlockdev/airlock/internal/oidcauth"
 	"github.com/airlockdev/airlock/internal/registry"
 	"github.com/airlockdev/airlock/pack"
 	"github.com/airlockdev/airlock/stage"
@@ -22,6 +24,8 @@ type publishFlags struct {
 	tag           string
 	access        string
 	otp           string
+	auth          string
+	stage         bool
 	dryRun        bool
 	json          bool
 	allowUnpinned bool
@@ -50,7 +54,25 @@ exits 0, so a re-run release job is safe.
 
 No lifecycle script runs and no process is started. Configuration and
 credentials come from .npmrc files and npm_config_* variables as npm reads
-them; publishConfig in the tarball's package.json is honoured, flags win.`,
+them; publishConfig in the tarball's package.json is honoured, flags win.
+
+Authentication (--auth):
+  auto   trusted publishing when the CI offers an OIDC ID token (GitHub
+         Actions with 'id-token: write', or NPM_ID_TOKEN on GitLab CI and
+         CircleCI): the token is exchanged with the registry for a
+         short-lived publish token, once per package, kept in memory only.
+         The configured npm token is used only when no ID token is on
+         offer, never as a fallback after a failed exchange.
+  oidc   trusted publishing or fail.
+  token  the npm configuration's token; any ID token is ignored.
+airlock says which path it took, and why, on stderr. When trusted
+publishing fails it says why (missing permission, no trusted publisher,
+claims that do not match it); 'airlock doctor' checks all of this without
+publishing.
+
+--stage sends each version to the registry's staged-publish endpoint
+instead (npm stage publish): it waits there until a maintainer approves it
+with 2FA ('airlock stage approve ID'). The stage id is printed.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageError{fmt.Errorf("publish needs at least one tarball")}
@@ -68,6 +90,8 @@ them; publishConfig in the tarball's package.json is honoured, flags win.`,
 	fl.StringVar(&f.tag, "tag", "", "dist-tag to publish under (default: latest)")
 	fl.StringVar(&f.access, "access", "", "public or restricted")
 	fl.StringVar(&f.otp, "otp", "", "one-time password for registries that require 2FA on publish")
+	fl.StringVar(&f.auth, "auth", "auto", "how to authenticate: auto, oidc (trusted publishing only) or token (npm configuration only)")
+	fl.BoolVar(&f.stage, "stage", false, "stage the versions for a maintainer's approval instead of publishing them")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "do every check and print the document, upload nothing")
 	fl.BoolVar(&f.json, "json", false, "print one JSON result per tarball")
 	fl.BoolVar(&f.allowUnpinned, "allow-unpinned", false, "publish tarballs that have no integrity pin (prints a warning)")
@@ -83,6 +107,10 @@ func runPublish(cmd *cobra.Command, e *env, args []string, f publishFlags) error
 	tarballs, err := pins(args, f)
 	if err != nil {
 		return err
+	}
+	mode, err := oidcauth.ParseMode(f.auth)
+	if err != nil {
+		return usageError{err}
 	}
 	flags := map[string]string{}
 	for k, v := range map[string]string{"registry": f.registry, "tag": f.tag, "access": f.access, "otp": f.otp} {
@@ -112,12 +140,20 @@ func runPublish(cmd *cobra.Command, e *env, args []string, f publishFlags) error
 	if f.maxRatio > 0 {
 		limits.MaxRatio = f.maxRatio
 	}
+	client := &registry.Client{UserAgent: "airlock/" + toolVersion(), Logger: log}
+	choice, err := oidcauth.Choose(oidcauth.Options{Mode: mode, Env: idtoken.Detect(e.lookup), Config: cfg, Client: client, Logger: log})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "auth: %s\n", choice.Why)
 	results, err := stage.Publish(cmd.Context(), tarballs, stage.Options{
 		Config:        cfg,
+		Auth:          choice.Auth,
+		Stage:         f.stage,
 		DryRun:        f.dryRun,
 		AllowUnpinned: f.allowUnpinned,
 		Limits:        limits,
-		Client:        &registry.Client{UserAgent: "airlock/" + toolVersion(), Logger: log},
+		Client:        client,
 		ToolVersion:   toolVersion(),
 		Cwd:           cwd,
 		Logger:        log,
@@ -140,6 +176,10 @@ func printPublishResult(e *env, r stage.Result, f publishFlags) {
 	switch r.Outcome {
 	case "dry run":
 		fmt.Fprintf(e.stderr, "dry run: would publish %s to %s with tag %s (auth: %s)\n%s\n", r.ID, r.Registry, r.Tag, orDefault(r.AuthSource, "none"), r.Document)
+	case "staged":
+		fmt.Fprintf(e.stderr, "staged %s on %s with tag %s (auth: %s); a maintainer approves it with: airlock stage approve %s --otp CODE\n", r.ID, r.Registry, r.Tag, orDefault(r.AuthSource, "none"), r.StageID)
+		fmt.Fprintf(e.stdout, "%s %s\n", r.ID, r.StageID)
+		return
 	case "already published":
 		fmt.Fprintf(e.stderr, "%s is already on %s with the same integrity: nothing to do\n", r.ID, r.Registry)
 	default:

@@ -92,30 +92,8 @@ func stageID(body []byte) (string, error) {
 	if err := json.Unmarshal(body, &answer); err != nil {
 		return "", errors.New("the answer is not JSON with a stageId")
 	}
-	if !isUUID(answer.StageID) {
+	if !IsStageID(answer.StageID) {
 		return "", fmt.Errorf("the answer's stageId %q is not a UUID", Sanitize(answer.StageID, nil))
 	}
 	return answer.StageID, nil
-}
-
-// isUUID reports whether s is 8-4-4-4-12 hexadecimal digits, the form
-// npm's stage commands accept (either case).
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
 }

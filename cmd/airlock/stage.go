@@ -1,0 +1,335 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/airlockdev/airlock/internal/inspect"
+	"github.com/airlockdev/airlock/internal/npmrc"
+	"github.com/airlockdev/airlock/internal/registry"
+	"github.com/airlockdev/airlock/stage"
+)
+
+const stageSubcommands = "list, view, download, approve or reject"
+
+func newStageCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "stage SUBCOMMAND",
+		Short: "Review staged versions: list, view, download, approve or reject them",
+		Long: `Review versions staged on the registry (npm stage publish) before they go live.
+
+A staged version waits on the registry until a maintainer approves it with
+a second factor, so a release job that was tricked or hijacked cannot make
+a version live on its own. These commands are for that maintainer, run by
+a human with their own npm token, and work as npm 11's 'npm stage' does:
+
+  airlock stage list [PACKAGE]   staged versions, of one package or all
+  airlock stage view ID          one staged version's record
+  airlock stage download ID      its tarball, checked, to look at before approving
+  airlock stage approve ID       publish it (needs --otp, your 2FA code)
+  airlock stage reject ID        delete it and its tarball (needs --otp)
+
+IDs are the UUIDs 'airlock stage list' shows. Configuration and
+credentials come from .npmrc files and npm_config_* variables as npm
+reads them. airlock never prompts: give the one-time password with --otp.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageError{fmt.Errorf("stage needs a subcommand: %s", stageSubcommands)}
+			}
+			return usageError{fmt.Errorf("unknown stage subcommand %q: want %s", args[0], stageSubcommands)}
+		},
+		// Args refuses every call that reaches here; without a RunE cobra
+		// would print the help and exit 0 for "stage foo".
+		RunE: func(*cobra.Command, []string) error { return nil },
+	}
+	cmd.AddCommand(newStageListCmd(e), newStageViewCmd(e), newStageDownloadCmd(e), newStageApproveCmd(e), newStageRejectCmd(e))
+	return cmd
+}
+
+// reviewFlags are the flags every stage subcommand has.
+type reviewFlags struct {
+	registry string
+	otp      string
+	json     bool
+}
+
+func (f *reviewFlags) add(cmd *cobra.Command, json, otp bool) {
+	cmd.Flags().StringVar(&f.registry, "registry", "", "registry URL (default: from npm configuration)")
+	if json {
+		cmd.Flags().BoolVar(&f.json, "json", false, "print the registry's JSON")
+	}
+	if otp {
+		cmd.Flags().StringVar(&f.otp, "otp", "", "one-time password from your authenticator app (2FA)")
+	}
+}
+
+// options loads npm's configuration with the flags on top, as publish does.
+func (f *reviewFlags) options(e *env) (stage.ReviewOptions, error) {
+	flags := map[string]string{}
+	for k, v := range map[string]string{"registry": f.registry, "otp": f.otp} {
+		if v != "" {
+			flags[k] = v
+		}
+	}
+	cwd, _ := os.Getwd()
+	cfg, err := npmrc.Load(npmrc.Sources{Env: e.vars, Cwd: cwd, Flags: flags})
+	if err != nil {
+		return stage.ReviewOptions{}, fmt.Errorf("reading npm configuration: %w", err)
+	}
+	return stage.ReviewOptions{
+		Config: cfg,
+		Client: &registry.Client{UserAgent: "airlock/" + toolVersion()},
+	}, nil
+}
+
+// oneID is the Args check of the subcommands that take a stage ID.
+func oneID(name string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		switch {
+		case len(args) == 0:
+			return usageError{fmt.Errorf("stage %s needs a stage ID (from 'airlock stage list')", name)}
+		case len(args) > 1:
+			return usageError{fmt.Errorf("stage %s takes one stage ID, not %d arguments", name, len(args))}
+		}
+		if err := stage.ValidateID(args[0]); err != nil {
+			return usageError{err}
+		}
+		return nil
+	}
+}
+
+func newStageListCmd(e *env) *cobra.Command {
+	var f reviewFlags
+	cmd := &cobra.Command{
+		Use:   "list [PACKAGE]",
+		Short: "List staged versions, of one package or of all you can see",
+		Long: `List the versions staged on the registry that your credentials can see,
+or only those of PACKAGE (a name alone: no version or range). Each shows
+its ID, package, version, dist-tag, when and by whom it was staged, and
+its tarball's shasum. With --json the registry's records are printed as
+a JSON array, as npm stage list --json does.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return usageError{fmt.Errorf("stage list takes at most one package name, not %d arguments", len(args))}
+			}
+			if len(args) == 1 {
+				if _, err := stage.PackageFilter(args[0]); err != nil {
+					return usageError{err}
+				}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			pkg := ""
+			if len(args) == 1 {
+				pkg, _ = stage.PackageFilter(args[0])
+			}
+			opts, err := f.options(e)
+			if err != nil {
+				return err
+			}
+			items, err := stage.List(cmd.Context(), pkg, opts)
+			if err != nil {
+				return err
+			}
+			if f.json {
+				raws := make([]json.RawMessage, len(items))
+				for i, it := range items {
+					raws[i] = it.Raw
+				}
+				return printJSON(e.stdout, raws)
+			}
+			switch {
+			case len(items) == 0 && pkg != "":
+				fmt.Fprintf(e.stdout, "No staged versions of package name %q.\n", pkg)
+			case len(items) == 0:
+				fmt.Fprintln(e.stdout, "No staged packages found.")
+			}
+			for i, it := range items {
+				if i > 0 {
+					fmt.Fprintln(e.stdout)
+				}
+				printStaged(e.stdout, it)
+			}
+			return nil
+		},
+	}
+	f.add(cmd, true, false)
+	return cmd
+}
+
+func newStageViewCmd(e *env) *cobra.Command {
+	var f reviewFlags
+	cmd := &cobra.Command{
+		Use:   "view ID",
+		Short: "Show one staged version",
+		Long: `Show the record of the staged version ID: package, version, dist-tag,
+when and by whom it was staged, its tarball's shasum, and whatever else
+the registry records. With --json the record is printed as the registry
+sent it.`,
+		Args: oneID("view"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts, err := f.options(e)
+			if err != nil {
+				return err
+			}
+			v, err := stage.View(cmd.Context(), args[0], opts)
+			if err != nil {
+				return err
+			}
+			if f.json {
+				return printJSON(e.stdout, v.Raw)
+			}
+			printStaged(e.stdout, *v)
+			return nil
+		},
+	}
+	f.add(cmd, true, false)
+	return cmd
+}
+
+func newStageApproveCmd(e *env) *cobra.Command {
+	var f reviewFlags
+	cmd := &cobra.Command{
+		Use:   "approve ID",
+		Short: "Publish a staged version (needs your 2FA code)",
+		Long: `Approve the staged version ID: the registry publishes it, and it is live.
+
+The registry asks for the maintainer's second factor: pass the one-time
+password from your authenticator app with --otp. Look at the version
+first, with 'airlock stage view' and 'airlock stage download'.`,
+		Args: oneID("approve"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts, err := f.options(e)
+			if err != nil {
+				return err
+			}
+			if err := stage.Approve(cmd.Context(), args[0], opts); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "Staged package %s approved and published successfully.\n", args[0])
+			return nil
+		},
+	}
+	f.add(cmd, false, true)
+	return cmd
+}
+
+func newStageRejectCmd(e *env) *cobra.Command {
+	var f reviewFlags
+	cmd := &cobra.Command{
+		Use:   "reject ID",
+		Short: "Delete a staged version and its tarball (needs your 2FA code)",
+		Long: `Reject the staged version ID: the registry deletes the staged record and
+its tarball for good. Nothing is published.
+
+The registry asks for the maintainer's second factor: pass the one-time
+password from your authenticator app with --otp.`,
+		Args: oneID("reject"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts, err := f.options(e)
+			if err != nil {
+				return err
+			}
+			if err := stage.Reject(cmd.Context(), args[0], opts); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "Staged package %s has been rejected.\n", args[0])
+			return nil
+		},
+	}
+	f.add(cmd, false, true)
+	return cmd
+}
+
+type downloadFlags struct {
+	reviewFlags
+	dir     string
+	force   bool
+	maxSize int64
+}
+
+func newStageDownloadCmd(e *env) *cobra.Command {
+	var f downloadFlags
+	cmd := &cobra.Command{
+		Use:   "download ID",
+		Short: "Download a staged version's tarball, checked, to look at before approving",
+		Long: `Download the tarball of the staged version ID into the current folder (or
+--dir), named as npm names it: NAME-VERSION-ID.tgz, with a scope's @
+dropped and its / made a -.
+
+The tarball is read as hostile input before anything is written: its
+sha1 must be the shasum in the staged record, it is inspected as publish
+inspects tarballs (one root folder, no links, devices, absolute paths or
+'..', bounded sizes, a valid package.json), and its package.json must
+name the record's package and version. An existing file with other
+contents is replaced only with --force. The file name is printed; with
+--json a JSON summary with its integrity.`,
+		Args: oneID("download"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts, err := f.options(e)
+			if err != nil {
+				return err
+			}
+			dir := f.dir
+			if dir == "" {
+				dir, err = os.Getwd()
+				if err != nil {
+					return err
+				}
+			}
+			d, err := stage.Download(cmd.Context(), args[0], stage.DownloadOptions{
+				ReviewOptions: opts,
+				Dir:           dir,
+				Force:         f.force,
+				MaxSize:       f.maxSize,
+				Limits:        inspect.DefaultLimits(),
+			})
+			if err != nil {
+				return err
+			}
+			if f.json {
+				return printJSON(e.stdout, d)
+			}
+			if d.Existed {
+				fmt.Fprintf(e.stderr, "%s is already there with the same contents\n", d.Filename)
+			}
+			fmt.Fprintf(e.stderr, "%s@%s: %d files, %s, shasum matches the staged record\n", d.Name, d.Version, d.Files, formatBytes(d.Size))
+			if f.dir != "" {
+				fmt.Fprintln(e.stdout, filepath.Join(f.dir, d.Filename))
+			} else {
+				fmt.Fprintln(e.stdout, d.Filename)
+			}
+			return nil
+		},
+	}
+	f.add(cmd, true, false)
+	cmd.Flags().StringVar(&f.dir, "dir", "", "folder to write the tarball to (default: the current folder)")
+	cmd.Flags().BoolVar(&f.force, "force", false, "replace an existing file with different contents")
+	cmd.Flags().Int64Var(&f.maxSize, "max-size", 0, "most bytes the tarball may have (default 256 MiB)")
+	return cmd
+}
+
+// printStaged prints a staged version as npm does: "label: value" lines.
+func printStaged(w io.Writer, v registry.StagedVersion) {
+	var b strings.Builder
+	for _, f := range stage.Describe(v) {
+		fmt.Fprintf(&b, "%s: %s\n", f.Label, f.Value)
+	}
+	io.WriteString(w, b.String())
+}
+
+// printJSON prints v indented by two spaces, as npm's JSON.stringify(v,
+// null, 2), without Go's escaping of <, > and &.
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

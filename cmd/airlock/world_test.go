@@ -1,0 +1,326 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/airlockdev/airlock/internal/frontdoor"
+	"github.com/airlockdev/airlock/internal/oidcissuer"
+	"github.com/airlockdev/airlock/internal/registrytest"
+)
+
+// world is the simulated outside of a release job: a real Verdaccio, the
+// registry front door that adds npm's trusted publishing, staging and
+// attestation endpoints to it, and an OIDC issuer that plays GitHub
+// Actions' token service.
+type world struct {
+	verdaccio *registrytest.Server
+	issuer    *oidcissuer.Issuer
+	front     *frontdoor.Server
+	frontURL  string
+	// maintainer is a Verdaccio user's token: it seeds packages and
+	// approves stages, as a human maintainer does.
+	maintainer string
+	otpSecret  []byte
+
+	mu sync.Mutex
+	// exchanged are the publish tokens the front door handed out, seen on
+	// their way to the client, so tests can look for them in output.
+	exchanged []string
+}
+
+const maintainerName = "alice"
+
+func startWorld(t *testing.T) *world {
+	t.Helper()
+	w := &world{verdaccio: registrytest.Start(t), otpSecret: []byte("airlock-test-totp-secret")}
+	w.maintainer = w.verdaccio.AddUser(t, maintainerName, "alice-password-1")
+	iss, err := oidcissuer.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(iss.Close)
+	w.issuer = iss
+	w.front, err = frontdoor.New(frontdoor.Config{
+		Upstream:     w.verdaccio.URL(),
+		UpstreamAuth: "Bearer " + w.maintainer,
+		Issuers:      map[string]string{iss.URL(): "github"},
+		OTPSecrets:   map[string][]byte{maintainerName: w.otpSecret},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(w.recordExchanges(w.front))
+	t.Cleanup(srv.Close)
+	w.frontURL = srv.URL + "/"
+	return w
+}
+
+// recordExchanges notes the tokens in exchange answers.
+func (w *world) recordExchanges(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, "/-/npm/v1/oidc/token/exchange/") {
+			next.ServeHTTP(rw, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		next.ServeHTTP(rec, r)
+		var answer struct{ Token string }
+		if json.Unmarshal(rec.Body.Bytes(), &answer) == nil && answer.Token != "" {
+			w.mu.Lock()
+			w.exchanged = append(w.exchanged, answer.Token)
+			w.mu.Unlock()
+		}
+		for k, v := range rec.Header() {
+			rw.Header()[k] = v
+		}
+		rw.WriteHeader(rec.Code)
+		_, _ = rw.Write(rec.Body.Bytes())
+	})
+}
+
+// secrets are every credential the world has handed out.
+func (w *world) secrets() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := append([]string{w.maintainer}, w.exchanged...)
+	return append(out, w.issuer.Minted()...)
+}
+
+// setup gives a script the world's addresses.
+func (w *world) setup(env *testscript.Env) {
+	env.Setenv("REGISTRY", w.frontURL)
+	env.Setenv("REGISTRY_HOST", strings.TrimSuffix(strings.TrimPrefix(w.frontURL, "http://"), "/"))
+	env.Setenv("VERDACCIO", w.verdaccio.URL())
+	env.Setenv("MAINTAINER_TOKEN", w.maintainer)
+	env.Setenv("npm_config_registry", w.frontURL)
+}
+
+// commands are the script commands that act on the world.
+func (w *world) commands() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
+	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		"github-oidc": w.cmdGitHubOIDC,
+		"id-token":    w.cmdIDToken,
+		"id-token-endpoint-fails": func(ts *testscript.TestScript, neg bool, args []string) {
+			if len(args) < 1 {
+				ts.Fatalf("usage: id-token-endpoint-fails STATUS [BODY]")
+			}
+			var status int
+			fmt.Sscan(args[0], &status)
+			w.issuer.FailRequests(ts.Getenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN"), status, strings.Join(args[1:], " "))
+		},
+		"trust": w.cmdTrust,
+		"otp": func(ts *testscript.TestScript, neg bool, args []string) {
+			ts.Setenv("OTP", frontdoor.TOTP(w.otpSecret, time.Now()))
+		},
+		"no-secrets": w.cmdNoSecrets,
+		"dotenv":     cmdDotenv,
+		"capture":    cmdCapture,
+		"npm-install": func(ts *testscript.TestScript, neg bool, args []string) {
+			if len(args) != 2 {
+				ts.Fatalf("usage: npm-install NAME VERSION")
+			}
+			w.npmInstall(ts, args[0], args[1])
+		},
+	}
+}
+
+// runClaims turns key=value arguments into a GitHub run's claims. Keys:
+// repo, workflow, ref, env, runner, visibility, and drop=CLAIM to remove
+// a claim.
+func runClaims(ts *testscript.TestScript, args []string) (map[string]any, oidcissuer.Options) {
+	run := oidcissuer.GitHubRun{Repository: "acme/widget", Workflow: "release.yml", Ref: "refs/heads/main", SHA: "0123456789abcdef0123456789abcdef01234567", Actor: "octocat"}
+	var o oidcissuer.Options
+	var drop []string
+	for _, a := range args {
+		k, v, ok := strings.Cut(a, "=")
+		if !ok {
+			ts.Fatalf("argument %q is not key=value", a)
+		}
+		switch k {
+		case "repo":
+			run.Repository = v
+		case "workflow":
+			run.Workflow = v
+		case "ref":
+			run.Ref = v
+		case "env":
+			run.Environment = v
+		case "runner":
+			run.RunnerEnvironment = v
+		case "visibility":
+			run.Visibility = v
+		case "alg":
+			o.Alg = v
+		case "aud":
+			o.Audience = v
+		case "ttl":
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				ts.Fatalf("ttl: %v", err)
+			}
+			o.TTL = d
+		case "drop":
+			drop = append(drop, v)
+		default:
+			ts.Fatalf("unknown key %q", k)
+		}
+	}
+	claims := oidcissuer.GitHubClaims(run)
+	for _, d := range drop {
+		delete(claims, d)
+	}
+	return claims, o
+}
+
+// github-oidc [key=value...]: the job runs in GitHub Actions with the
+// id-token: write permission; its ID tokens carry these claims.
+func (w *world) cmdGitHubOIDC(ts *testscript.TestScript, neg bool, args []string) {
+	claims, o := runClaims(ts, args)
+	u, tok := w.issuer.NewRequestToken(claims, o)
+	ts.Setenv("GITHUB_ACTIONS", "true")
+	ts.Setenv("ACTIONS_ID_TOKEN_REQUEST_URL", u)
+	ts.Setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", tok)
+}
+
+// id-token [key=value...]: NPM_ID_TOKEN holds an ID token with these
+// claims (aud defaults to the registry's).
+func (w *world) cmdIDToken(ts *testscript.TestScript, neg bool, args []string) {
+	claims, o := runClaims(ts, args)
+	if o.Audience == "" {
+		o.Audience = "npm:127.0.0.1"
+	}
+	tok, err := w.issuer.Mint(claims, o)
+	if err != nil {
+		ts.Fatalf("minting: %v", err)
+	}
+	ts.Setenv("NPM_ID_TOKEN", tok)
+}
+
+// trust PKG key=value...: the package's trusted publisher. Keys: repo,
+// workflow, env, actions (publish,stage).
+func (w *world) cmdTrust(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 1 {
+		ts.Fatalf("usage: trust PKG [repo=R] [workflow=W] [env=E] [actions=A,B]")
+	}
+	p := frontdoor.TrustedPublisher{Provider: "github", Repository: "acme/widget", Workflow: "release.yml"}
+	for _, a := range args[1:] {
+		k, v, _ := strings.Cut(a, "=")
+		switch k {
+		case "repo":
+			p.Repository = v
+		case "workflow":
+			p.Workflow = v
+		case "env":
+			p.Environment = v
+		case "actions":
+			p.Actions = strings.Split(v, ",")
+		default:
+			ts.Fatalf("unknown key %q", k)
+		}
+	}
+	w.front.SetPublishers(args[0], []frontdoor.TrustedPublisher{p})
+}
+
+// no-secrets: the last command's stdout and stderr hold no credential the
+// world handed out, nor the job's request token or NPM_ID_TOKEN.
+func (w *world) cmdNoSecrets(ts *testscript.TestScript, neg bool, args []string) {
+	out := ts.ReadFile("stdout") + ts.ReadFile("stderr")
+	secrets := w.secrets()
+	for _, v := range []string{"ACTIONS_ID_TOKEN_REQUEST_TOKEN", "NPM_ID_TOKEN"} {
+		if s := ts.Getenv(v); s != "" {
+			secrets = append(secrets, s)
+		}
+	}
+	found := ""
+	for _, s := range secrets {
+		if len(s) >= 8 && strings.Contains(out, s) {
+			found = "a credential"
+		}
+		// A JWT's signature alone is as good as the token to an attacker
+		// who has seen the claims.
+		if i := strings.LastIndexByte(s, '.'); i > 0 && len(s)-i > 16 && strings.Contains(out, s[i+1:]) {
+			found = "a token's signature"
+		}
+	}
+	switch {
+	case found != "" && !neg:
+		ts.Fatalf("%s appears in the output", found)
+	case found == "" && neg:
+		ts.Fatalf("no credential appears in the output (of %d looked for)", len(secrets))
+	}
+}
+
+// dotenv FILE: set the variables of a dotenv file.
+func cmdDotenv(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: dotenv FILE")
+	}
+	sc := bufio.NewScanner(strings.NewReader(ts.ReadFile(args[0])))
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), "="); ok {
+			ts.Setenv(k, strings.Trim(v, `"`))
+		}
+	}
+}
+
+// capture VAR REGEXP: set VAR to the first group of REGEXP in the last
+// command's stdout.
+func cmdCapture(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: capture VAR REGEXP")
+	}
+	m := regexp.MustCompile("(?m)" + args[1]).FindStringSubmatch(ts.ReadFile("stdout"))
+	if len(m) < 2 {
+		ts.Fatalf("capture: %s does not match stdout", args[1])
+	}
+	ts.Setenv(args[0], m[1])
+}
+
+// npmInstall installs NAME@VERSION from Verdaccio with the real npm,
+// which checks the tarball's integrity, and checks what it installed.
+func (w *world) npmInstall(ts *testscript.TestScript, name, version string) {
+	dir := ts.MkAbs(".npm-install-" + strings.NewReplacer("@", "", "/", "-").Replace(name) + "-" + version)
+	must := func(err error) {
+		if err != nil {
+			ts.Fatalf("npm-install: %v", err)
+		}
+	}
+	must(os.MkdirAll(filepath.Join(dir, "home"), 0o755))
+	must(os.WriteFile(filepath.Join(dir, "package.json"), []byte(`{"name":"installer","version":"0.0.0","private":true}`), 0o644))
+	must(os.WriteFile(filepath.Join(dir, "npmrc"), []byte("registry="+w.verdaccio.URL()+"\n"), 0o644))
+	must(os.WriteFile(filepath.Join(dir, "globalrc"), nil, 0o644))
+	cmd := exec.Command("npm", "install", "--fetch-retries=0", "--ignore-scripts", "--no-package-lock", "--no-audit", "--no-fund", name+"@"+version)
+	cmd.Dir = dir
+	cmd.Env = []string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + filepath.Join(dir, "home"),
+		"npm_config_userconfig=" + filepath.Join(dir, "npmrc"), "npm_config_globalconfig=" + filepath.Join(dir, "globalrc"),
+		"npm_config_cache=" + filepath.Join(dir, "cache"), "npm_config_update_notifier=false",
+	}
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		ts.Fatalf("npm install %s@%s: %v\n%s", name, version, err, out.String())
+	}
+	var pkg struct{ Name, Version string }
+	data, err := os.ReadFile(filepath.Join(dir, "node_modules", filepath.FromSlash(name), "package.json"))
+	must(err)
+	must(json.Unmarshal(data, &pkg))
+	if pkg.Name != name || pkg.Version != version {
+		ts.Fatalf("npm installed %s@%s, want %s@%s", pkg.Name, pkg.Version, name, version)
+	}
+}
