@@ -160,7 +160,10 @@ type exchange struct {
 	status      int
 	contentType string
 	retryAfter  string
-	body        []byte
+	// challenge is the WWW-Authenticate header, several joined as
+	// fetch's Headers.get joins them.
+	challenge string
+	body      []byte
 	// err is a failure to get an answer; bodyErr is set when it came from
 	// reading our own request body (the tarball), not from the network.
 	err, bodyErr error
@@ -238,6 +241,7 @@ func (c *Client) roundTrip(ctx context.Context, r request) (ex exchange) {
 	ex.status = resp.StatusCode
 	ex.contentType = resp.Header.Get("Content-Type")
 	ex.retryAfter = resp.Header.Get("Retry-After")
+	ex.challenge = strings.Join(resp.Header.Values("WWW-Authenticate"), ", ")
 	limit := int64(maxErrorBody)
 	if ex.status/100 == 2 {
 		limit = r.maxBody

@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/airlockdev/airlock/internal/hint"
 )
@@ -230,19 +229,8 @@ func stageIDURL(registryURL, id, suffix string) (*url.URL, error) {
 // stageDo sends r, retrying as the policy allows, and returns the body of
 // a 2xx answer. notFound is the advice for a 404.
 func (c *Client) stageDo(ctx context.Context, r request, notFound string) ([]byte, error) {
-	// The exchange does not keep response headers; this copy of the
-	// client notes the WWW-Authenticate challenge npm reads for OTP.
-	tap := &challengeTap{}
-	cc := *c
-	cc.HTTP = c.httpClient()
-	tap.next = cc.HTTP.Transport
-	if tap.next == nil {
-		tap.next = http.DefaultTransport
-	}
-	cc.HTTP.Transport = tap
 	for attempt := 1; ; attempt++ {
-		tap.set("")
-		ex := cc.roundTrip(ctx, r)
+		ex := c.roundTrip(ctx, r)
 		var err error
 		switch {
 		case ex.err != nil && ex.status/100 == 2 && int64(len(ex.body)) > r.maxBody:
@@ -252,7 +240,7 @@ func (c *Client) stageDo(ctx context.Context, r request, notFound string) ([]byt
 			err = ex.err
 		case ex.status/100 == 2:
 			return ex.body, nil
-		case otpDemanded(ex.status, tap.get(), ex.body):
+		case otpDemanded(ex.status, ex.challenge, ex.body):
 			e := newHTTPError(r.method, r.url, ex.status, ex.contentType, ex.body, ex.secrets)
 			return nil, hint.With(fmt.Errorf("%w: %w", ErrOTPRequired, e),
 				"send the one-time password (the 2FA code) with the request")
@@ -291,25 +279,6 @@ func otpDemanded(status int, challenge string, body []byte) bool {
 	}
 	return bytes.Contains(body, []byte("one-time pass"))
 }
-
-// challengeTap notes the WWW-Authenticate header of each answer.
-type challengeTap struct {
-	next http.RoundTripper
-	mu   sync.Mutex
-	last string
-}
-
-func (t *challengeTap) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := t.next.RoundTrip(req)
-	if err == nil {
-		// Several headers read as one, as fetch's Headers.get joins them.
-		t.set(strings.Join(resp.Header.Values("WWW-Authenticate"), ", "))
-	}
-	return resp, err
-}
-
-func (t *challengeTap) set(v string) { t.mu.Lock(); t.last = v; t.mu.Unlock() }
-func (t *challengeTap) get() string  { t.mu.Lock(); defer t.mu.Unlock(); return t.last }
 
 // parseStagedVersion decodes one staged-version record, which must be a
 // JSON object; fields airlock does not use may hold anything.
