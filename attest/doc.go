@@ -1,4 +1,7 @@
-// Package attest will build, sign and verify npm-compatible provenance
-// (in-toto statements with SLSA predicates, signed keylessly with
-// Sigstore). It is empty until that capability lands.
+// Package attest builds npm-compatible provenance: the in-toto statement
+// npm 11 signs for `npm publish --provenance`, reproduced byte for byte
+// (SLSA provenance v1 in GitHub Actions, v0.2 in GitLab CI), so that a
+// bundle airlock signs carries exactly what npm would have put in it.
+//
+// Signing and verification with Sigstore will land here too.
 package attest
