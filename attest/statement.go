@@ -8,6 +8,7 @@ import (
 
 	"github.com/airlockdev/airlock/internal/hint"
 	"github.com/airlockdev/airlock/internal/idtoken"
+	"github.com/airlockdev/airlock/internal/jsvalue"
 	"github.com/airlockdev/airlock/internal/manifest"
 )
 
@@ -108,7 +109,7 @@ func (e jsEnv) get(key string) jsValue {
 	if !ok {
 		return nil
 	}
-	return str(decodeUTF8(v))
+	return str(jsvalue.WellFormed(v))
 }
 
 // text is `${env.KEY}`: "undefined" when unset.
@@ -117,7 +118,7 @@ func (e jsEnv) text(key string) string {
 	if !ok {
 		return "undefined"
 	}
-	return decodeUTF8(v)
+	return jsvalue.WellFormed(v)
 }
 
 func github(subjects jsArray, e jsEnv) jsValue {
@@ -125,7 +126,7 @@ func github(subjects jsArray, e jsEnv) jsValue {
 	// then splits at the first '@'. Without one, indexOf gives -1 and
 	// slice(0, -1) drops the last UTF-16 unit: that is the path npm signs.
 	ref, _ := e.lookup("GITHUB_WORKFLOW_REF")
-	relative := str(strings.Replace(decodeUTF8(ref), e.text("GITHUB_REPOSITORY")+"/", "", 1))
+	relative := str(strings.Replace(jsvalue.WellFormed(ref), e.text("GITHUB_REPOSITORY")+"/", "", 1))
 	var workflowPath, workflowRef jsString
 	if at := indexUnit(relative, '@'); at >= 0 {
 		workflowPath, workflowRef = relative[:at], relative[at+1:]

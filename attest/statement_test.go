@@ -14,6 +14,7 @@ import (
 
 	"github.com/airlockdev/airlock/internal/hint"
 	"github.com/airlockdev/airlock/internal/inspect"
+	"github.com/airlockdev/airlock/internal/jsvalue"
 )
 
 func TestStringEscapesLikeJSONStringify(t *testing.T) {
@@ -59,8 +60,8 @@ func TestDecodeUTF8LikeNode(t *testing.T) {
 		"x\xf1\x80\x80":    "x\ufffd",
 		"a\xe2\x82b\xffc\xed\xa0\x80d\xf0\x9f\x98": "a\ufffdb\ufffdc\ufffd\ufffd\ufffdd\ufffd",
 	} {
-		if got := decodeUTF8(in); got != want {
-			t.Errorf("decodeUTF8(%q) = %q, want %q", in, got, want)
+		if got := jsvalue.WellFormed(in); got != want {
+			t.Errorf("WellFormed(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
@@ -190,10 +191,10 @@ func FuzzStatement(f *testing.F) {
 			t.Fatalf("not JSON: %v\n%s", err, out)
 		}
 		bd := st.Predicate.BuildDefinition
-		if got, want := bd.InternalParameters.GitHub.EventName, decodeUTF8(event); got != want {
+		if got, want := bd.InternalParameters.GitHub.EventName, jsvalue.WellFormed(event); got != want {
 			t.Fatalf("event_name = %q, want %q", got, want)
 		}
-		if got, want := bd.ExternalParameters.Workflow.Repository, decodeUTF8(server)+"/"+decodeUTF8(repo); got != want {
+		if got, want := bd.ExternalParameters.Workflow.Repository, jsvalue.WellFormed(server)+"/"+jsvalue.WellFormed(repo); got != want {
 			t.Fatalf("repository = %q, want %q", got, want)
 		}
 	})
