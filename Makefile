@@ -1,7 +1,8 @@
 # The one test command is `make test`: it installs what the tests need
 # (Go modules, the npm CLI version the differential tests compare with,
-# the Verdaccio registry the publish tests run), checks formatting, vets,
-# and runs every test.
+# the Verdaccio registry the publish tests run, Fulcio, Rekor, Trillian
+# and MariaDB for the provenance tests), checks formatting, vets, and runs
+# every test.
 
 NPM_VERSION := 11.19.1
 TOOLS       := $(CURDIR)/.cache/tools
@@ -9,6 +10,10 @@ export PATH := $(TOOLS)/npm/bin:$(PATH)
 export AIRLOCK_TEST_CACHE ?= $(CURDIR)/.cache/test
 VERDACCIO   := $(TOOLS)/verdaccio
 export AIRLOCK_VERDACCIO ?= $(VERDACCIO)
+# Fulcio, Rekor and Trillian built from their Go modules, and MariaDB from
+# Debian: the real Sigstore the provenance tests sign through.
+SIGSTORE    := $(TOOLS)/sigstore
+export AIRLOCK_SIGSTORE ?= $(SIGSTORE)
 
 .PHONY: test deps fmt vet example bench fuzz
 
@@ -24,6 +29,7 @@ deps:
 	fi
 	@echo "npm $$(npm --version) at $$(command -v npm)"
 	@sh internal/registrytest/install.sh "$(VERDACCIO)"
+	@sh internal/sigstoretest/install.sh "$(SIGSTORE)"
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
