@@ -114,6 +114,9 @@ func requestAction(r *http.Request) (action, pkg string) {
 		}
 		return "", ""
 	}
+	if name, ok := visibilityPath(p); ok && r.Method == http.MethodGet {
+		return actionRead, name
+	}
 	if rest, ok := strings.CutPrefix(p, "/-/stage/package/"); ok && r.Method == http.MethodPost {
 		if name, tail, ok := splitPackagePath("/" + rest); ok && tail == "" {
 			return actionStage, name
@@ -278,3 +281,17 @@ func validPart(s string) bool {
 
 // escapeName escapes a package name as npm-package-arg does.
 func escapeName(name string) string { return strings.Replace(name, "/", "%2f", 1) }
+
+// visibilityPath reads the package name from /-/package/<name>/visibility.
+func visibilityPath(p string) (string, bool) {
+	rest, ok := strings.CutPrefix(p, "/-/package")
+	if !ok {
+		return "", false
+	}
+	rest, ok = strings.CutSuffix(rest, "/visibility")
+	if !ok {
+		return "", false
+	}
+	name, tail, ok := splitPackagePath(rest)
+	return name, ok && tail == ""
+}

@@ -207,6 +207,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch {
+	case r.Method == http.MethodGet && strings.HasPrefix(p, "/-/package/") && strings.HasSuffix(p, "/visibility"):
+		s.visibility(w, r, p)
 	case strings.HasPrefix(p, "/-/npm/v1/attestations/"):
 		s.attestations(w, r, strings.TrimPrefix(p, "/-/npm/v1/attestations/"))
 	case strings.HasPrefix(p, "/-/stage/package/") && r.Method == http.MethodPost:
@@ -297,4 +299,25 @@ func readLimited(r io.Reader, limit int64) ([]byte, error) {
 		return nil, errors.New("answer is larger than " + fmt.Sprint(limit) + " bytes")
 	}
 	return data, nil
+}
+
+// visibility answers GET /-/package/<name>/visibility as the registry
+// does for a package it has: {"public": true} (Verdaccio has no private
+// packages), or 404.
+func (s *Server) visibility(w http.ResponseWriter, r *http.Request, p string) {
+	name, ok := visibilityPath(p)
+	if !ok {
+		writeError(w, http.StatusBadRequest, "invalid package in %s", p)
+		return
+	}
+	found, _, err := s.versions(r.Context(), r.Host, "/"+escapeName(name))
+	switch {
+	case err != nil:
+		writeError(w, http.StatusBadGateway, "checking the registry for package %s: %v", name, err)
+	case !found:
+		writeError(w, http.StatusNotFound, "package %s not found", name)
+	default:
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"public":true}` + "\n"))
+	}
 }

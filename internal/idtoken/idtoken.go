@@ -333,3 +333,48 @@ func sanitize(s string) string {
 	}
 	return b.String()
 }
+
+// SigstoreAudience is the audience Fulcio expects of the ID token it
+// certifies.
+const SigstoreAudience = "sigstore"
+
+// Sigstore obtains the ID token npm signs provenance with: on GitHub
+// Actions one requested from the token endpoint for the audience
+// "sigstore", on GitLab CI SIGSTORE_ID_TOKEN. Other CI providers have
+// none, as in npm.
+func (f Fetcher) Sigstore(ctx context.Context) (Token, error) {
+	var t Token
+	switch {
+	case f.Env.is(GitHubActions):
+		if f.Env.get("ACTIONS_ID_TOKEN_REQUEST_URL") == "" || f.Env.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN") == "" {
+			return Token{}, hint.With(errors.New(`provenance generation in GitHub Actions requires "write" access to the "id-token" permission`),
+				"add 'permissions: { id-token: write }' to the publish job")
+		}
+		v, err := f.github(ctx, SigstoreAudience)
+		if err != nil {
+			return Token{}, err
+		}
+		t = Token{Value: v, Source: GitHubRequest}
+	case f.Env.is(GitLabCI):
+		v := f.Env.get("SIGSTORE_ID_TOKEN")
+		if v == "" {
+			return Token{}, hint.With(errors.New(`provenance generation in GitLab CI requires "SIGSTORE_ID_TOKEN" with "sigstore" audience to be present in "id_tokens"`),
+				"declare it in the job: 'id_tokens: { SIGSTORE_ID_TOKEN: { aud: sigstore } }'")
+		}
+		t = Token{Value: npmrc.NewSecret(v), Source: Variable}
+	default:
+		return Token{}, hint.With(fmt.Errorf("provenance generation is not supported for provider: %s", orNone(string(f.Env.Provider()))),
+			"provenance can be made in GitHub Actions and GitLab CI only; publish without --provenance elsewhere")
+	}
+	if parsed, err := jwt.Parse(t.Value.Reveal()); err == nil {
+		t.Claims = parsed.Claims
+	}
+	return t, nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
