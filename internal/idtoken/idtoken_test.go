@@ -175,3 +175,29 @@ func TestFetchFromVariable(t *testing.T) {
 		t.Fatalf("Fetch without a token = %v, want ErrNoIDToken", err)
 	}
 }
+
+func TestSigstoreToken(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `{"value":"for-%s"}`, r.URL.Query().Get("audience"))
+	}))
+	defer srv.Close()
+	gh := Detect(vars("GITHUB_ACTIONS=true", "ACTIONS_ID_TOKEN_REQUEST_URL="+srv.URL, "ACTIONS_ID_TOKEN_REQUEST_TOKEN=r", "NPM_ID_TOKEN=npm-audience"))
+	if tok, err := (Fetcher{Env: gh}).Sigstore(context.Background()); err != nil || tok.Value.Reveal() != "for-sigstore" {
+		t.Fatalf("GitHub: %v (NPM_ID_TOKEN must not be used for signing)", err)
+	}
+	gl := Detect(vars("GITLAB_CI=true", "SIGSTORE_ID_TOKEN=gitlab-sigstore", "NPM_ID_TOKEN=npm-audience"))
+	if tok, err := (Fetcher{Env: gl}).Sigstore(context.Background()); err != nil || tok.Value.Reveal() != "gitlab-sigstore" {
+		t.Fatalf("GitLab: %v", err)
+	}
+	for env, want := range map[string]string{
+		"GITHUB_ACTIONS=true": `"write" access to the "id-token" permission`,
+		"GITLAB_CI=true":      `requires "SIGSTORE_ID_TOKEN"`,
+		"CIRCLECI=true":       "not supported for provider: CircleCI",
+		"CI=false":            "not supported for provider: none",
+	} {
+		_, err := (Fetcher{Env: Detect(vars(env))}).Sigstore(context.Background())
+		if err == nil || !strings.Contains(err.Error(), want) || hint.Of(err) == "" {
+			t.Errorf("%s: %v, want %q with a hint", env, err, want)
+		}
+	}
+}
