@@ -20,6 +20,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/airlockdev/airlock/attest"
 	"github.com/airlockdev/airlock/internal/hint"
 	"github.com/airlockdev/airlock/internal/inspect"
 	"github.com/airlockdev/airlock/internal/npmrc"
@@ -50,6 +51,11 @@ type Options struct {
 	// Stage sends each version to the registry's staged-publish endpoint,
 	// where it waits for a maintainer's approval, instead of publishing it.
 	Stage bool
+	// Provenance, when set, decides whether to attach a Sigstore bundle
+	// and makes or checks it (attest.Keyless, attest.Given). It is asked
+	// after every other check has passed, so a release that fails leaves
+	// no transparency-log entry behind.
+	Provenance attest.Source
 	// AllowUnpinned publishes tarballs without an integrity pin.
 	AllowUnpinned bool
 	// Limits bound what the tarball inspection accepts.
@@ -78,6 +84,10 @@ type Result struct {
 	Access    string `json:"access,omitempty"`
 	// Outcome is "published", "staged", "already published" or "dry run".
 	Outcome string `json:"outcome"`
+	// Provenance says what was attached: "signed (transparency log index
+	// N)", "attached from a file", "would be signed" on a dry run, or ""
+	// for none.
+	Provenance string `json:"provenance,omitempty"`
 	// StageID is the registry's id for a staged version.
 	StageID string `json:"stageId,omitempty"`
 	// AuthSource says which credential was used, never its value.
@@ -214,6 +224,11 @@ func publishOne(ctx context.Context, tb Tarball, opts Options) (*Result, error) 
 		return nil, fmt.Errorf("building the publish document: %w", err)
 	}
 	res.Tag = tag // a "tag" field in package.json wins, as in npm
+	if opts.Provenance != nil {
+		if err := attachProvenance(ctx, doc, res, m.Name, m.Version, sum, plan, auth, opts); err != nil {
+			return nil, err
+		}
+	}
 	if opts.DryRun {
 		var b strings.Builder
 		if err := doc.Encode(&b, nil); err != nil {
@@ -251,6 +266,7 @@ func publishOne(ctx context.Context, tb Tarball, opts Options) (*Result, error) 
 
 type digests struct {
 	integrity, shasum string
+	sha512            []byte
 	size              int64
 }
 
@@ -260,9 +276,11 @@ func digest(r io.Reader) (digests, error) {
 	if err != nil {
 		return digests{}, err
 	}
+	sum := h512.Sum(nil)
 	return digests{
 		size:      n,
-		integrity: "sha512-" + base64.StdEncoding.EncodeToString(h512.Sum(nil)),
+		sha512:    sum,
+		integrity: "sha512-" + base64.StdEncoding.EncodeToString(sum),
 		shasum:    hex.EncodeToString(h1.Sum(nil)),
 	}, nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/airlockdev/airlock/attest"
 	"github.com/airlockdev/airlock/internal/idtoken"
 	"github.com/airlockdev/airlock/internal/inspect"
 	"github.com/airlockdev/airlock/internal/npmrc"
@@ -26,6 +27,12 @@ type publishFlags struct {
 	otp           string
 	auth          string
 	stage         bool
+	provenance    bool
+	noProvenance  bool
+	provFile      string
+	fulcioURL     string
+	rekorURL      string
+	trustedRoot   string
 	dryRun        bool
 	json          bool
 	allowUnpinned bool
@@ -70,6 +77,22 @@ publishing fails it says why (missing permission, no trusted publisher,
 claims that do not match it); 'airlock doctor' checks all of this without
 publishing.
 
+Provenance (npm's --provenance): the statement npm builds from the CI
+environment ('airlock attest statement' prints it) is signed with a
+Fulcio certificate for the job's OIDC identity (audience "sigstore"),
+logged in Rekor, and attached as <name>-<version>.sigstore. It is made
+last, after every other check passed, so a failed release leaves no
+transparency-log entry behind. Before signing airlock checks what the
+registry would refuse: a CI other than GitHub Actions or GitLab CI, no
+id-token permission, a version that is not public, a self-hosted runner,
+a private source repository, a repository.url in package.json that names
+another repository. As in npm, provenance is on by default under trusted
+publishing (not on CircleCI) from a public repository for a package the
+registry lists as public; --no-provenance turns it off.
+--provenance-file attaches a bundle made elsewhere, after verifying its
+signature and transparency-log entry, and that its one subject is this
+package, version and tarball digest.
+
 --stage sends each version to the registry's staged-publish endpoint
 instead (npm stage publish): it waits there until a maintainer approves it
 with 2FA ('airlock stage approve ID'). The stage id is printed.`,
@@ -92,6 +115,12 @@ with 2FA ('airlock stage approve ID'). The stage id is printed.`,
 	fl.StringVar(&f.otp, "otp", "", "one-time password for registries that require 2FA on publish")
 	fl.StringVar(&f.auth, "auth", "auto", "how to authenticate: auto, oidc (trusted publishing only) or token (npm configuration only)")
 	fl.BoolVar(&f.stage, "stage", false, "stage the versions for a maintainer's approval instead of publishing them")
+	fl.BoolVar(&f.provenance, "provenance", false, "sign and attach npm provenance (GitHub Actions or GitLab CI)")
+	fl.BoolVar(&f.noProvenance, "no-provenance", false, "attach no provenance, even where npm would by default")
+	fl.StringVar(&f.provFile, "provenance-file", "", "attach this Sigstore bundle, after verifying it is for this tarball")
+	fl.StringVar(&f.fulcioURL, "fulcio-url", "https://fulcio.sigstore.dev", "Fulcio instance that certifies the signing key")
+	fl.StringVar(&f.rekorURL, "rekor-url", "https://rekor.sigstore.dev", "Rekor instance that logs the signature")
+	fl.StringVar(&f.trustedRoot, "trusted-root", "", "Sigstore trusted_root.json to verify --provenance-file with (default: the public-good instance)")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "do every check and print the document, upload nothing")
 	fl.BoolVar(&f.json, "json", false, "print one JSON result per tarball")
 	fl.BoolVar(&f.allowUnpinned, "allow-unpinned", false, "publish tarballs that have no integrity pin (prints a warning)")
@@ -146,10 +175,15 @@ func runPublish(cmd *cobra.Command, e *env, args []string, f publishFlags) error
 		return err
 	}
 	fmt.Fprintf(e.stderr, "auth: %s\n", choice.Why)
+	prov, err := provenanceSource(e, f, choice.Path == "oidc")
+	if err != nil {
+		return err
+	}
 	results, err := stage.Publish(cmd.Context(), tarballs, stage.Options{
 		Config:        cfg,
 		Auth:          choice.Auth,
 		Stage:         f.stage,
+		Provenance:    prov,
 		DryRun:        f.dryRun,
 		AllowUnpinned: f.allowUnpinned,
 		Limits:        limits,
@@ -178,12 +212,18 @@ func printPublishResult(e *env, r stage.Result, f publishFlags) {
 		fmt.Fprintf(e.stderr, "dry run: would publish %s to %s with tag %s (auth: %s)\n%s\n", r.ID, r.Registry, r.Tag, orDefault(r.AuthSource, "none"), r.Document)
 	case "staged":
 		fmt.Fprintf(e.stderr, "staged %s on %s with tag %s (auth: %s); a maintainer approves it with: airlock stage approve %s --otp CODE\n", r.ID, r.Registry, r.Tag, orDefault(r.AuthSource, "none"), r.StageID)
+		if r.Provenance != "" {
+			fmt.Fprintf(e.stderr, "provenance: %s\n", r.Provenance)
+		}
 		fmt.Fprintf(e.stdout, "%s %s\n", r.ID, r.StageID)
 		return
 	case "already published":
 		fmt.Fprintf(e.stderr, "%s is already on %s with the same integrity: nothing to do\n", r.ID, r.Registry)
 	default:
 		fmt.Fprintf(e.stderr, "published %s to %s with tag %s (auth: %s)\n", r.ID, r.Registry, r.Tag, orDefault(r.AuthSource, "none"))
+	}
+	if r.Provenance != "" {
+		fmt.Fprintf(e.stderr, "provenance: %s\n", r.Provenance)
 	}
 	fmt.Fprintf(e.stdout, "%s\n", r.ID)
 }
@@ -221,4 +261,32 @@ func pins(args []string, f publishFlags) ([]stage.Tarball, error) {
 		out[0].Integrity = r.Integrity
 	}
 	return out, nil
+}
+
+// provenanceSource reads the provenance flags.
+func provenanceSource(e *env, f publishFlags, trustedOIDC bool) (attest.Source, error) {
+	c := attest.Choice{
+		On: f.provenance, Off: f.noProvenance, TrustedOIDC: trustedOIDC,
+		Env:  idtoken.Detect(e.lookup),
+		Sign: attest.SignOptions{FulcioURL: f.fulcioURL, RekorURL: f.rekorURL},
+	}
+	if f.provFile != "" {
+		data, err := os.ReadFile(f.provFile)
+		if err != nil {
+			return nil, fmt.Errorf("reading --provenance-file: %w", err)
+		}
+		c.File = data
+	}
+	if f.trustedRoot != "" {
+		root, err := os.ReadFile(f.trustedRoot)
+		if err != nil {
+			return nil, fmt.Errorf("reading --trusted-root: %w", err)
+		}
+		c.Verify.TrustedRoot = root
+	}
+	src, err := attest.Choose(c)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return src, nil
 }

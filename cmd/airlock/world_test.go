@@ -21,6 +21,7 @@ import (
 	"github.com/airlockdev/airlock/internal/frontdoor"
 	"github.com/airlockdev/airlock/internal/oidcissuer"
 	"github.com/airlockdev/airlock/internal/registrytest"
+	"github.com/airlockdev/airlock/internal/sigstoretest"
 )
 
 // world is the simulated outside of a release job: a real Verdaccio, the
@@ -30,8 +31,11 @@ import (
 type world struct {
 	verdaccio *registrytest.Server
 	issuer    *oidcissuer.Issuer
-	front     *frontdoor.Server
-	frontURL  string
+	// sigstore is a real Fulcio that trusts issuer, and a real Rekor.
+	sigstore    *sigstoretest.Stack
+	trustedRoot string // its trusted_root.json
+	front       *frontdoor.Server
+	frontURL    string
 	// maintainer is a Verdaccio user's token: it seeds packages and
 	// approves stages, as a human maintainer does.
 	maintainer string
@@ -55,6 +59,15 @@ func startWorld(t *testing.T) *world {
 	}
 	t.Cleanup(iss.Close)
 	w.issuer = iss
+	w.sigstore = sigstoretest.Start(t, iss.URL())
+	root, err := w.sigstore.TrustedRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.trustedRoot = filepath.Join(t.TempDir(), "trusted_root.json")
+	if err := os.WriteFile(w.trustedRoot, root, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	w.front, err = frontdoor.New(frontdoor.Config{
 		Upstream:     w.verdaccio.URL(),
 		UpstreamAuth: "Bearer " + w.maintainer,
@@ -108,6 +121,10 @@ func (w *world) setup(env *testscript.Env) {
 	env.Setenv("VERDACCIO", w.verdaccio.URL())
 	env.Setenv("MAINTAINER_TOKEN", w.maintainer)
 	env.Setenv("npm_config_registry", w.frontURL)
+	env.Setenv("ISSUER_URL", w.issuer.URL())
+	env.Setenv("FULCIO_URL", w.sigstore.FulcioURL())
+	env.Setenv("REKOR_URL", w.sigstore.RekorURL())
+	env.Setenv("TRUSTED_ROOT", w.trustedRoot)
 }
 
 // commands are the script commands that act on the world.
@@ -142,8 +159,11 @@ func (w *world) commands() map[string]func(ts *testscript.TestScript, neg bool, 
 // runClaims turns key=value arguments into a GitHub run's claims. Keys:
 // repo, workflow, ref, env, runner, visibility, and drop=CLAIM to remove
 // a claim.
-func runClaims(ts *testscript.TestScript, args []string) (map[string]any, oidcissuer.Options) {
-	run := oidcissuer.GitHubRun{Repository: "acme/widget", Workflow: "release.yml", Ref: "refs/heads/main", SHA: "0123456789abcdef0123456789abcdef01234567", Actor: "octocat"}
+//
+// The repository is private unless visibility=public is given, so that
+// npm's provenance-by-default stays off where a script is not about it.
+func runClaims(ts *testscript.TestScript, args []string) (map[string]any, oidcissuer.Options, oidcissuer.GitHubRun) {
+	run := oidcissuer.GitHubRun{Repository: "acme/widget", Workflow: "release.yml", Ref: "refs/heads/main", SHA: "0123456789abcdef0123456789abcdef01234567", Actor: "octocat", Visibility: "private"}
 	var o oidcissuer.Options
 	var drop []string
 	for _, a := range args {
@@ -184,23 +204,38 @@ func runClaims(ts *testscript.TestScript, args []string) (map[string]any, oidcis
 	for _, d := range drop {
 		delete(claims, d)
 	}
-	return claims, o
+	return claims, o, run
 }
 
 // github-oidc [key=value...]: the job runs in GitHub Actions with the
 // id-token: write permission; its ID tokens carry these claims.
 func (w *world) cmdGitHubOIDC(ts *testscript.TestScript, neg bool, args []string) {
-	claims, o := runClaims(ts, args)
+	claims, o, run := runClaims(ts, args)
 	u, tok := w.issuer.NewRequestToken(claims, o)
 	ts.Setenv("GITHUB_ACTIONS", "true")
 	ts.Setenv("ACTIONS_ID_TOKEN_REQUEST_URL", u)
 	ts.Setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", tok)
+	// The run's own variables, which the provenance statement is made of,
+	// agree with the token's claims.
+	runner := run.RunnerEnvironment
+	if runner == "" {
+		runner = "github-hosted"
+	}
+	for k, v := range map[string]string{
+		"GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": run.Repository,
+		"GITHUB_WORKFLOW_REF": run.Repository + "/.github/workflows/" + run.Workflow + "@" + run.Ref,
+		"GITHUB_REF":          run.Ref, "GITHUB_SHA": run.SHA, "GITHUB_EVENT_NAME": "push",
+		"GITHUB_RUN_ID": "4242", "GITHUB_RUN_ATTEMPT": "1", "RUNNER_ENVIRONMENT": runner,
+		"GITHUB_REPOSITORY_ID": fmt.Sprint(claims["repository_id"]), "GITHUB_REPOSITORY_OWNER_ID": fmt.Sprint(claims["repository_owner_id"]),
+	} {
+		ts.Setenv(k, v)
+	}
 }
 
 // id-token [key=value...]: NPM_ID_TOKEN holds an ID token with these
 // claims (aud defaults to the registry's).
 func (w *world) cmdIDToken(ts *testscript.TestScript, neg bool, args []string) {
-	claims, o := runClaims(ts, args)
+	claims, o, _ := runClaims(ts, args)
 	if o.Audience == "" {
 		o.Audience = "npm:127.0.0.1"
 	}
