@@ -48,7 +48,8 @@ type fakeSigstore struct {
 	rootCert, interCert  *x509.Certificate
 	interKey, rekorKey   *ecdsa.PrivateKey
 	fulcio, rekor        *httptest.Server
-	fulcioFails          int // answer this status instead, if set
+	fulcioFails          int           // answer this status instead, if set
+	certAge              time.Duration // issue certificates that expired this long ago
 	mu                   sync.Mutex
 	fulcioCalls, entries int
 }
@@ -122,7 +123,10 @@ func (f *fakeSigstore) signingCert(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	workflowURI, _ := url.Parse(fakeWorkflow)
-	now := time.Now()
+	now := time.Now().Add(-f.certAge)
+	if f.certAge > 0 {
+		now = now.Add(-10 * time.Minute)
+	}
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(now.UnixNano()),
 		NotBefore:    now.Add(-time.Minute),
@@ -384,4 +388,28 @@ func TestSignFailures(t *testing.T) {
 	if _, err := Sign(t.Context(), []byte("{"), SignOptions{IDToken: ok}); err == nil {
 		t.Error("signed a statement that is not JSON")
 	}
+}
+
+// TestExpiredCertificateIsRefused: a signature logged after its
+// certificate expired proves nothing about who made it.
+func TestExpiredCertificateIsRefused(t *testing.T) {
+	token := fakeToken()
+	fake := newFakeSigstore(t, token)
+	fake.certAge = time.Minute
+	sum := sha512.Sum512([]byte("tarball"))
+	subject := Subject{Name: "@octo-org/demo", Version: "1.2.3", SHA512: sum[:]}
+	stmt, err := Statement(subject, lookupIn(githubFull))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle, err := Sign(t.Context(), stmt, SignOptions{FulcioURL: fake.fulcio.URL, RekorURL: fake.rekor.URL,
+		IDToken: func(context.Context) (string, error) { return token, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = VerifyBundle(bundle, subject, VerifyOptions{TrustedRoot: fake.trustedRoot(), Policy: Policy{Repository: "octo-org/demo"}})
+	if !errors.Is(err, ErrCertificate) {
+		t.Fatalf("VerifyBundle = %v, want ErrCertificate", err)
+	}
+	t.Log(err)
 }

@@ -234,6 +234,11 @@ func VerifyBundle(data []byte, subject Subject, o VerifyOptions) (*Provenance, e
 func classify(err error) error {
 	msg := err.Error()
 	switch {
+	case strings.Contains(msg, "outside certificate validity"):
+		// The certificate had expired (or was not yet valid) when the
+		// signature was logged.
+		return hint.With(fmt.Errorf("%w: the certificate was not valid when the signature was logged: %v", ErrCertificate, err),
+			"a keyless certificate is valid for minutes: this bundle was logged outside them and proves nothing")
 	case strings.HasPrefix(msg, "failed to verify log inclusion"),
 		strings.HasPrefix(msg, "failed to verify timestamps"):
 		return fmt.Errorf("%w: %v", ErrTransparencyLog, err)
