@@ -11,7 +11,6 @@ package registrytest
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -23,6 +22,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/airlockdev/airlock/internal/devtools"
 )
 
 // Version is the Verdaccio release install.sh pins; Start refuses any other.
@@ -98,14 +99,14 @@ func (s *Server) start(t testing.TB, node, bin, cfg, addr string) error {
 	cmd.Dir = s.dir
 	cmd.Env = env()
 	cmd.Stdout, cmd.Stderr = out, out
-	ownGroup(cmd)
+	devtools.OwnGroup(cmd)
 	if err := cmd.Start(); err != nil {
 		return err
 	}
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
 	stop := func() {
-		killGroup(cmd.Process)
+		devtools.KillGroup(cmd.Process)
 		<-exited
 	}
 	s.cmd, s.exited = cmd, exited
@@ -283,33 +284,7 @@ func env() []string {
 
 // InstallDir is where Verdaccio is installed: $AIRLOCK_VERDACCIO, or
 // .cache/tools/verdaccio at the root of the module the test runs in.
-func InstallDir() (string, error) {
-	if d := os.Getenv("AIRLOCK_VERDACCIO"); d != "" {
-		return d, nil
-	}
-	root, err := repoRoot()
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(root, ".cache", "tools", "verdaccio"), nil
-}
-
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
+func InstallDir() (string, error) { return devtools.Dir("AIRLOCK_VERDACCIO", "verdaccio") }
 
 const installHint = "install it with `make deps` (it runs `sh internal/registrytest/install.sh .cache/tools/verdaccio`), " +
 	"or point $AIRLOCK_VERDACCIO at a folder holding node_modules/verdaccio@" + Version

@@ -30,6 +30,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/airlockdev/airlock/internal/devtools"
 )
 
 // The releases install.sh pins; Start refuses binaries built from others.
@@ -288,7 +290,7 @@ func (s *Stack) launch(t testing.TB, name, bin string, args ...string) *proc {
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Dir = s.dir
 	p.cmd.Stdout, p.cmd.Stderr = out, out
-	ownGroup(p.cmd)
+	devtools.OwnGroup(p.cmd)
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("sigstoretest: starting %s: %v", name, err)
 	}
@@ -299,7 +301,7 @@ func (s *Stack) launch(t testing.TB, name, bin string, args ...string) *proc {
 }
 
 func (p *proc) stop() {
-	killGroup(p.cmd.Process)
+	devtools.KillGroup(p.cmd.Process)
 	<-p.exited
 }
 
@@ -442,33 +444,7 @@ type bins struct {
 
 // InstallDir is where install.sh put the servers: $AIRLOCK_SIGSTORE, or
 // .cache/tools/sigstore at the root of the module the test runs in.
-func InstallDir() (string, error) {
-	if d := os.Getenv("AIRLOCK_SIGSTORE"); d != "" {
-		return d, nil
-	}
-	root, err := repoRoot()
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(root, ".cache", "tools", "sigstore"), nil
-}
-
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
+func InstallDir() (string, error) { return devtools.Dir("AIRLOCK_SIGSTORE", "sigstore") }
 
 const installHint = "install them with `make deps` (it runs `sh internal/sigstoretest/install.sh .cache/tools/sigstore`), " +
 	"or point $AIRLOCK_SIGSTORE at a folder install.sh filled"
