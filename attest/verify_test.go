@@ -30,7 +30,7 @@ var realPolicy = Policy{
 	Ref:        "refs/heads/main",
 }
 
-func readFixture(t *testing.T, path string) []byte {
+func readFixture(t testing.TB, path string) []byte {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -39,7 +39,7 @@ func readFixture(t *testing.T, path string) []byte {
 	return data
 }
 
-func realSubject(t *testing.T) Subject {
+func realSubject(t testing.TB) Subject {
 	t.Helper()
 	data := readFixture(t, realTarball)
 	s, err := ReadSubject(t.Context(), bytes.NewReader(data), int64(len(data)), inspect.DefaultLimits())
