@@ -1,6 +1,7 @@
 package attest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -171,7 +172,16 @@ func (g *Given) Check(_ context.Context, r Request) (bool, error) {
 	return true, nil
 }
 
-func (g *Given) Bundle(context.Context, Request) ([]byte, error) { return g.Data, nil }
+// Bundle returns the given bundle, compacted as npm compacts it
+// (JSON.stringify of the parsed file): the same bundle, without the
+// file's white space.
+func (g *Given) Bundle(context.Context, Request) ([]byte, error) {
+	var b bytes.Buffer
+	if err := json.Compact(&b, g.Data); err != nil {
+		return nil, fmt.Errorf("the provenance file is not JSON: %w", err)
+	}
+	return b.Bytes(), nil
+}
 
 // MediaType reads a bundle's mediaType, the attachment's content type.
 func MediaType(bundle []byte) (string, error) {

@@ -1,8 +1,10 @@
 package attest
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha512"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -72,6 +74,14 @@ func TestGivenBundleIsCheckedNotReplaced(t *testing.T) {
 	got, err := src.Bundle(t.Context(), Request{Subject: subject})
 	if err != nil || string(got) != string(bundle) {
 		t.Fatalf("the given bundle was not attached as given: %v", err)
+	}
+	// A pretty-printed file is attached compacted, as npm attaches it.
+	var pretty bytes.Buffer
+	if err := json.Indent(&pretty, bundle, "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := (&Given{Data: pretty.Bytes()}).Bundle(t.Context(), Request{}); err != nil || string(got) != string(bundle) {
+		t.Fatalf("a pretty bundle was attached as %d bytes (%v), want the compact %d", len(got), err, len(bundle))
 	}
 	other := sha512.Sum512([]byte("another tarball"))
 	for _, s := range []Subject{
