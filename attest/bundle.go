@@ -5,11 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"strings"
-	"time"
 
 	"github.com/airlockdev/airlock/internal/hint"
 	"github.com/airlockdev/airlock/internal/registry"
@@ -27,60 +24,30 @@ type FetchOptions struct {
 	UserAgent string
 }
 
-// maxAttestations bounds the attestations document read from the
-// registry (a bundle is a few kilobytes).
-const maxAttestations = 4 << 20
-
 // FetchBundle downloads the SLSA provenance bundle the registry keeps for
 // name@version, from GET <registry>/-/npm/v1/attestations/<name>@<version>
 // (as npm audit signatures does), and returns the bundle JSON. It sends
 // no credentials: provenance is public.
 func FetchBundle(ctx context.Context, name, version string, o FetchOptions) ([]byte, error) {
 	id := name + "@" + version
-	base, err := url.Parse(o.Registry)
-	if err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" {
-		return nil, hint.With(fmt.Errorf("fetching the provenance of %s: registry %q is not an http(s) URL", id, o.Registry), "set registry to the registry's URL")
+	shown, err := registry.AttestationsURL(o.Registry, name, version)
+	if err != nil {
+		return nil, hint.With(fmt.Errorf("fetching the provenance of %s: %w", id, err), "set registry to the registry's URL")
 	}
-	base.User = nil
-	if !strings.HasSuffix(base.Path, "/") {
-		base.Path += "/"
-		base.RawPath = ""
-	}
-	u := base.String() + "-/npm/v1/attestations/" + registry.EscapeName(name) + "@" + url.PathEscape(version)
-	shown := registry.RedactURL(base) + "-/npm/v1/attestations/" + registry.EscapeName(name) + "@" + version
 	fail := func(err error) ([]byte, error) {
 		return nil, fmt.Errorf("fetching the provenance of %s from %s: %w", id, shown, err)
 	}
-	client := o.HTTP
-	if client == nil {
-		client = &http.Client{Timeout: 30 * time.Second}
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return fail(err)
-	}
-	req.Header.Set("Accept", "application/json")
-	if o.UserAgent != "" {
-		req.Header.Set("User-Agent", o.UserAgent)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return fail(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAttestations+1))
-	if err != nil {
-		return fail(err)
-	}
-	if len(body) > maxAttestations {
-		return fail(fmt.Errorf("the answer is larger than %d bytes", maxAttestations))
-	}
+	client := &registry.Client{HTTP: o.HTTP, UserAgent: o.UserAgent}
+	body, err := client.Attestations(ctx, o.Registry, name, version, nil)
+	var he *registry.HTTPError
 	switch {
-	case resp.StatusCode == http.StatusNotFound:
+	case errors.Is(err, registry.ErrNotFound):
 		return fail(hint.With(fmt.Errorf("%w: the registry answered 404", ErrNoProvenance),
 			"the version was published without provenance, or the registry keeps none; pass the bundle with --bundle FILE if you have it"))
-	case resp.StatusCode != http.StatusOK:
-		return fail(fmt.Errorf("the registry answered %d: %s", resp.StatusCode, registry.Sanitize(string(body), nil)))
+	case errors.As(err, &he):
+		return fail(fmt.Errorf("the registry answered %d: %s", he.StatusCode, he.RegistryMessage))
+	case err != nil:
+		return nil, fmt.Errorf("fetching the provenance of %s: %w", id, err)
 	}
 	return pickProvenance(body, fail)
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/airlockdev/airlock/internal/hint"
 	"github.com/airlockdev/airlock/internal/jwt"
 	"github.com/airlockdev/airlock/internal/npmrc"
+	"github.com/airlockdev/airlock/internal/registry"
 )
 
 // Provider is a CI service npm can take an ID token from.
@@ -313,25 +314,9 @@ func Describe(claims jwt.Claims) []Claim {
 				v = string(raw)
 			}
 		}
-		out = append(out, Claim{name, sanitize(v)})
+		out = append(out, Claim{name, registry.Sanitize(v, nil)})
 	}
 	return out
-}
-
-// sanitize keeps a claim value printable on one line and short.
-func sanitize(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			continue
-		}
-		if b.Len() >= 200 {
-			b.WriteString("…")
-			break
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }
 
 // SigstoreAudience is the audience Fulcio expects of the ID token it

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 )
 
 // Visibility asks the registry whether the package name is public (GET
@@ -38,4 +39,37 @@ func (c *Client) Visibility(ctx context.Context, registryURL, name string, auth 
 		return false, fmt.Errorf("GET %s: the answer is not JSON with a \"public\" field", RedactURL(u))
 	}
 	return v.Public, nil
+}
+
+// Attestations fetches the registry's attestations document for
+// name@version (GET <registry>/-/npm/v1/attestations/<escaped
+// name>@<version>, as npm audit signatures does). A 404 gives an error
+// matching ErrNotFound. auth may be nil: provenance is public.
+func (c *Client) Attestations(ctx context.Context, registryURL, name, version string, auth Auth) ([]byte, error) {
+	if err := checkName(name); err != nil {
+		return nil, err
+	}
+	u, err := attestationsURL(registryURL, name, version)
+	if err != nil {
+		return nil, err
+	}
+	return c.get(ctx, u, auth)
+}
+
+// AttestationsURL is where Attestations looks, without credentials, for
+// messages.
+func AttestationsURL(registryURL, name, version string) (string, error) {
+	u, err := attestationsURL(registryURL, name, version)
+	if err != nil {
+		return "", err
+	}
+	return RedactURL(u), nil
+}
+
+func attestationsURL(registryURL, name, version string) (*url.URL, error) {
+	base, err := registryBase(registryURL)
+	if err != nil {
+		return nil, err
+	}
+	return base.Parse("-/npm/v1/attestations/" + EscapeName(name) + "@" + url.PathEscape(version))
 }
