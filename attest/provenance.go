@@ -88,7 +88,8 @@ type Keyless struct {
 	Sign SignOptions
 	HTTP *http.Client
 
-	token idtoken.Token
+	token     idtoken.Token
+	statement []byte
 }
 
 // Check decides whether to sign and finds, before anything is signed or
@@ -98,7 +99,8 @@ type Keyless struct {
 // names another repository.
 func (k *Keyless) Check(ctx context.Context, r Request) (bool, error) {
 	lookup := k.Env.Lookup
-	if _, err := Statement(r.Subject, lookup); err != nil {
+	stmt, err := Statement(r.Subject, lookup)
+	if err != nil {
 		if k.Auto && errors.Is(err, ErrUnsupportedCI) {
 			return false, nil
 		}
@@ -118,7 +120,7 @@ func (k *Keyless) Check(ctx context.Context, r Request) (bool, error) {
 		}
 		return false, err
 	}
-	k.token = tok
+	k.token, k.statement = tok, stmt
 	gitlab := k.Env.Provider() == idtoken.GitLabCI
 	visibility, _ := tok.Claims.String("repository_visibility")
 	if gitlab {
@@ -145,16 +147,12 @@ func (k *Keyless) Check(ctx context.Context, r Request) (bool, error) {
 
 // Bundle signs the statement for r. Check must have said yes.
 func (k *Keyless) Bundle(ctx context.Context, r Request) ([]byte, error) {
-	stmt, err := Statement(r.Subject, k.Env.Lookup)
-	if err != nil {
-		return nil, err
-	}
-	if k.token.Value.IsZero() {
+	if k.token.Value.IsZero() || k.statement == nil {
 		return nil, errors.New("provenance: Bundle called before Check")
 	}
 	o := k.Sign
 	o.IDToken = func(context.Context) (string, error) { return k.token.Value.Reveal(), nil }
-	return Sign(ctx, stmt, o)
+	return Sign(ctx, k.statement, o)
 }
 
 // Given attaches a bundle made elsewhere (--provenance-file), after
