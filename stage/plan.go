@@ -22,6 +22,8 @@ type plan struct {
 	// config file or publishConfig rather than npm's default.
 	tagChosen bool
 	access    string // "public", "restricted", or "" for the registry's default
+	// notes say which of these came from the tarball's publishConfig.
+	notes []string
 }
 
 // publishFields are the package.json fields publishing reads that the
@@ -76,11 +78,36 @@ func planRelease(m *manifest.Manifest, cfg *npmrc.Config, pkg publishFields) (pl
 	if p.access == "restricted" && !strings.HasPrefix(m.Name, "@") {
 		return p, hint.With(fmt.Errorf("%s: cannot restrict access to an unscoped package", m.Name), "unscoped packages are always public; drop --access restricted or publish under a scope")
 	}
+	p.notes = publishConfigNotes(m.Name, cfg, p)
 	if manifest.IsPrerelease(m.Version) && !p.tagChosen {
 		return p, hint.With(fmt.Errorf("%s is a prerelease, and would become %q", m.ID(), p.tag),
 			"choose its dist-tag explicitly, e.g. --tag next (npm refuses too)")
 	}
 	return p, nil
+}
+
+// publishConfigNotes says which settings the tarball's publishConfig
+// chose: they come from the package, not from the job's configuration.
+func publishConfigNotes(name string, cfg *npmrc.Config, p plan) []string {
+	const from = "publishConfig in the tarball's package.json"
+	var notes []string
+	keys := []string{"registry"}
+	if scope, _, ok := strings.Cut(name, "/"); ok && strings.HasPrefix(scope, "@") {
+		keys = []string{scope + ":registry", "registry"}
+	}
+	for _, k := range keys {
+		if _, src := cfg.Get(k); src == "publishConfig" {
+			notes = append(notes, fmt.Sprintf("the registry %s comes from %s (%s)", p.registry, from, k))
+			break
+		}
+	}
+	if _, src := cfg.Get("tag"); src == "publishConfig" {
+		notes = append(notes, fmt.Sprintf("the tag %q comes from %s", p.tag, from))
+	}
+	if _, src := cfg.Get("access"); src == "publishConfig" && p.access != "" {
+		notes = append(notes, fmt.Sprintf("access %q comes from %s", p.access, from))
+	}
+	return notes
 }
 
 // checkLatest refuses to move the default tag to a version lower than the

@@ -6,35 +6,47 @@ import (
 	"fmt"
 
 	"github.com/airlockdev/airlock/attest"
+	"github.com/airlockdev/airlock/internal/jsvalue"
 	"github.com/airlockdev/airlock/internal/registry"
 )
 
-// attachProvenance asks opts.Provenance and, unless this is a dry run,
-// adds the bundle to doc as npm does: "<name>-<version>.sigstore", with
-// the bundle's media type and its JSON as the data.
-func attachProvenance(ctx context.Context, doc *registry.PublishDoc, res *Result, name, version string, sum digests, p plan, auth registry.Auth, opts Options) error {
-	listed, err := opts.Client.Visibility(ctx, p.registry, name, auth)
+// checkProvenance asks opts.Provenance whether a bundle is to be made
+// and whether the registry would take it, before anything is signed.
+func (r *release) checkProvenance(ctx context.Context, opts Options) error {
+	name, version := r.res.Name, r.res.Version
+	listed, err := opts.Client.Visibility(ctx, r.plan.registry, name, r.auth)
 	if err != nil {
 		return fmt.Errorf("asking the registry whether %s is public, for provenance: %w", name, err)
 	}
 	req := attest.Request{
-		Subject:       attest.Subject{Name: name, Version: version, SHA512: sum.sha512},
-		RepositoryURL: repositoryURL(doc),
-		Public:        p.access == "public" || listed,
+		Subject:       attest.Subject{Name: name, Version: version, SHA512: r.sum.sha512},
+		RepositoryURL: repositoryURL(r.doc),
+		Public:        r.plan.access == "public" || listed,
 		Listed:        listed,
 	}
 	ok, err := opts.Provenance.Check(ctx, req)
 	if err != nil {
 		return fmt.Errorf("provenance for %s@%s: %w", name, version, err)
 	}
-	if !ok {
+	if !ok || r.action != upload {
 		return nil
 	}
+	r.prov = &req
 	if opts.DryRun {
-		res.Provenance = "would be attached"
+		r.res.Provenance = "would be attached"
+	}
+	return nil
+}
+
+// sign makes or takes the bundle and attaches it to the document as npm
+// does: "<name>-<version>.sigstore", with the bundle's media type and its
+// JSON as the data.
+func (r *release) sign(ctx context.Context, opts Options) error {
+	if r.prov == nil {
 		return nil
 	}
-	bundle, err := opts.Provenance.Bundle(ctx, req)
+	name, version := r.res.Name, r.res.Version
+	bundle, err := opts.Provenance.Bundle(ctx, *r.prov)
 	if err != nil {
 		return fmt.Errorf("provenance for %s@%s: %w", name, version, err)
 	}
@@ -42,12 +54,14 @@ func attachProvenance(ctx context.Context, doc *registry.PublishDoc, res *Result
 	if err != nil {
 		return fmt.Errorf("provenance for %s@%s: %w", name, version, err)
 	}
-	doc.Attachments = append(doc.Attachments, registry.Attachment{
-		Name: name + "-" + version + ".sigstore", ContentType: mediaType, Length: int64(len(bundle)), Data: bundle,
+	// npm's length is that of the bundle's JSON as a JavaScript string:
+	// UTF-16 code units, not bytes (a Rekor checkpoint holds "—").
+	r.doc.Attachments = append(r.doc.Attachments, registry.Attachment{
+		Name: name + "-" + version + ".sigstore", ContentType: mediaType, Length: int64(jsvalue.Length(string(bundle))), Data: bundle,
 	})
-	res.Provenance = "attached"
+	r.res.Provenance = "attached"
 	if i := attest.LogIndex(bundle); i >= 0 {
-		res.Provenance = fmt.Sprintf("attached (transparency log index %d)", i)
+		r.res.Provenance = fmt.Sprintf("attached (transparency log index %d)", i)
 	}
 	return nil
 }

@@ -6,12 +6,14 @@
 package stage
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha1"
 	"crypto/sha512"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -82,7 +84,8 @@ type Result struct {
 	Registry  string `json:"registry"`
 	Tag       string `json:"tag"`
 	Access    string `json:"access,omitempty"`
-	// Outcome is "published", "staged", "already published" or "dry run".
+	// Outcome is "published", "staged", "already published", "tagged"
+	// (already published; the dist-tag was pointed at it) or "dry run".
 	Outcome string `json:"outcome"`
 	// Provenance says what was attached: "signed (transparency log index
 	// N)", "attached from a file", "would be signed" on a dry run, or ""
@@ -92,9 +95,12 @@ type Result struct {
 	StageID string `json:"stageId,omitempty"`
 	// AuthSource says which credential was used, never its value.
 	AuthSource string `json:"auth,omitempty"`
-	// Document is the publish body with the tarball data summarised;
-	// set on a dry run.
+	// Document is the publish body, indented, with the tarball data
+	// summarised; set on a dry run.
 	Document string `json:"document,omitempty"`
+	// Notes are what the user should know of how the release was decided:
+	// settings taken from the tarball's publishConfig, a tag left alone.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // Errors callers can test for.
@@ -105,8 +111,12 @@ var (
 	ErrVersionExists  = errors.New("version already published with different contents")
 )
 
-// Publish publishes tarballs in order and stops at the first failure. The
-// results of the tarballs handled before it are returned with the error.
+// Publish publishes tarballs in order. Every check of every tarball runs
+// before anything irreversible: all pins, then for each tarball the
+// inspection, npm's rules, the credentials and what the registry already
+// has; then provenance is signed for each (a transparency-log entry);
+// only then is the first one sent. When an upload fails, the results of
+// those sent before it are returned with the error.
 func Publish(ctx context.Context, tarballs []Tarball, opts Options) ([]Result, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -117,54 +127,194 @@ func Publish(ctx context.Context, tarballs []Tarball, opts Options) ([]Result, e
 	if opts.Auth == nil {
 		opts.Auth = npmrc.ConfigAuth{Config: opts.Config}
 	}
-	var results []Result
-	for _, tb := range tarballs {
-		r, err := publishOne(ctx, tb, opts)
-		if err != nil {
-			return results, fmt.Errorf("publishing %s: %w", tb.Path, err)
+	opened, err := openAll(tarballs)
+	defer func() {
+		for _, o := range opened {
+			o.f.Close()
 		}
-		results = append(results, *r)
+	}()
+	if err != nil {
+		return nil, err
+	}
+	if err := checkPins(tarballs, opened, opts.AllowUnpinned); err != nil {
+		return nil, err
+	}
+	ready := make([]*release, len(opened))
+	seen := map[string]string{}
+	for i, o := range opened {
+		if tarballs[i].Integrity == "" {
+			opts.Logger.Warn(fmt.Sprintf("%s has no integrity pin; publishing it anyway, as --allow-unpinned asks", tarballs[i].Path))
+		}
+		r, err := prepare(ctx, tarballs[i], o, opts)
+		if err != nil {
+			return nil, fmt.Errorf("publishing %s: %w", tarballs[i].Path, err)
+		}
+		if other, dup := seen[r.res.ID]; dup {
+			return nil, hint.With(fmt.Errorf("%s and %s are both %s", other, tarballs[i].Path, r.res.ID), "give each version once")
+		}
+		seen[r.res.ID] = tarballs[i].Path
+		ready[i] = r
+	}
+	if opts.DryRun {
+		results := make([]Result, len(ready))
+		for i, r := range ready {
+			results[i] = *r.res
+		}
+		return results, nil
+	}
+	// Signing writes to the transparency log: it waits until every
+	// tarball has passed every check.
+	for _, r := range ready {
+		if err := r.sign(ctx, opts); err != nil {
+			return nil, fmt.Errorf("publishing %s: %w", r.tb.Path, err)
+		}
+	}
+	var results []Result
+	for _, r := range ready {
+		if err := r.send(ctx, opts); err != nil {
+			return results, fmt.Errorf("publishing %s: %w", r.tb.Path, err)
+		}
+		results = append(results, *r.res)
 	}
 	return results, nil
 }
 
-func publishOne(ctx context.Context, tb Tarball, opts Options) (*Result, error) {
-	log := opts.Logger
-	f, err := os.Open(tb.Path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("not a regular file")
-	}
+// opened is a tarball open for reading and its digests: the upload reads
+// the very file that was hashed.
+type opened struct {
+	f   *os.File
+	sum digests
+}
 
-	// The pin comes first: nothing in the tarball is parsed before its
-	// digest is known to be the one the pack job reported.
-	sum, err := digest(f)
-	if err != nil {
-		return nil, fmt.Errorf("hashing: %w", err)
+// openAll opens and hashes every tarball; nothing in them is parsed yet.
+func openAll(tarballs []Tarball) ([]opened, error) {
+	var out []opened
+	for _, tb := range tarballs {
+		f, err := os.Open(tb.Path)
+		if err != nil {
+			return out, fmt.Errorf("publishing %s: %w", tb.Path, err)
+		}
+		out = append(out, opened{f: f})
+		st, err := f.Stat()
+		if err != nil {
+			return out, fmt.Errorf("publishing %s: %w", tb.Path, err)
+		}
+		if st.IsDir() {
+			return out, hint.With(fmt.Errorf("publishing %s: this is a folder, not a tarball", tb.Path),
+				"airlock publish takes the tarball 'airlock pack' wrote: run airlock pack in the pack job and pass its output here")
+		}
+		if !st.Mode().IsRegular() {
+			return out, fmt.Errorf("publishing %s: not a regular file", tb.Path)
+		}
+		sum, err := digest(f)
+		if err != nil {
+			return out, fmt.Errorf("publishing %s: hashing: %w", tb.Path, err)
+		}
+		out[len(out)-1].sum = sum
 	}
-	if err := checkPin(tb.Integrity, sum.integrity, opts.AllowUnpinned); err != nil {
-		return nil, err
-	}
-	if tb.Integrity == "" {
-		log.Warn("publishing without an integrity pin", "tarball", tb.Path)
-	}
+	return out, nil
+}
 
+// checkPins compares every tarball's digest with its pin before any
+// tarball is read further. When the pins are those of the tarballs in
+// another order, it says so.
+func checkPins(tarballs []Tarball, got []opened, allowUnpinned bool) error {
+	var bad []int
+	for i, tb := range tarballs {
+		err := checkPin(tb.Integrity, got[i].sum.integrity, allowUnpinned)
+		switch {
+		case errors.Is(err, ErrDigestMismatch):
+			bad = append(bad, i)
+		case err != nil:
+			return fmt.Errorf("publishing %s: %w", tb.Path, err)
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	if order := pinOrder(tarballs, got); order != nil {
+		var b strings.Builder
+		for i, j := range order {
+			if i != j {
+				fmt.Fprintf(&b, "\n  --integrity %d is the digest of %s (tarball %d)", i+1, tarballs[j].Path, j+1)
+			}
+		}
+		return hint.With(fmt.Errorf("%w: the pins are those of the tarballs, but in another order:%s", ErrDigestMismatch, b.String()),
+			"give --integrity once per tarball, in the order of the tarballs on the command line")
+	}
+	if len(bad) == 1 {
+		i := bad[0]
+		return fmt.Errorf("publishing %s: %w", tarballs[i].Path, checkPin(tarballs[i].Integrity, got[i].sum.integrity, false))
+	}
+	var b strings.Builder
+	for _, i := range bad {
+		fmt.Fprintf(&b, "\n  %s:\n    pinned:  %s\n    tarball: %s", tarballs[i].Path, pinDigest(tarballs[i].Integrity), got[i].sum.integrity)
+	}
+	return hint.With(fmt.Errorf("%w for %d of %d tarballs:%s", ErrDigestMismatch, len(bad), len(tarballs), b.String()),
+		"the artifacts changed between the pack job and this job: do not publish them; rebuild from a trusted source")
+}
+
+// pinOrder returns, when every pin is the digest of exactly one tarball,
+// which tarball each pin belongs to; nil otherwise.
+func pinOrder(tarballs []Tarball, got []opened) []int {
+	order := make([]int, len(tarballs))
+	used := make([]bool, len(got))
+	for i, tb := range tarballs {
+		want := pinDigest(tb.Integrity)
+		order[i] = -1
+		for j, o := range got {
+			if !used[j] && want != "" && subtle.ConstantTimeCompare([]byte(want), []byte(o.sum.integrity)) == 1 {
+				order[i], used[j] = j, true
+				break
+			}
+		}
+		if order[i] < 0 {
+			return nil
+		}
+	}
+	return order
+}
+
+// release is a tarball that passed every check, with what sending it
+// takes.
+type release struct {
+	tb   Tarball
+	f    *os.File
+	sum  digests
+	res  *Result
+	doc  *registry.PublishDoc
+	plan plan
+	auth registry.Auth
+	// action is what sending does: upload the version, or only point the
+	// dist-tag at a version the registry already has, or nothing.
+	action action
+	// prov is the provenance request, when a bundle is to be attached.
+	prov *attest.Request
+}
+
+type action int
+
+const (
+	upload action = iota
+	tagOnly
+	nothing
+)
+
+// prepare runs every check of one tarball that can run without changing
+// anything: inspection, npm's rules, credentials, what the registry has,
+// and the provenance refusals.
+func prepare(ctx context.Context, tb Tarball, o opened, opts Options) (*release, error) {
+	f, sum := o.f, o.sum
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
-	contents, kept, err := inspect.TarballKeeping(ctx, f, st.Size(), opts.Limits, publishdoc.Wants)
+	contents, kept, err := inspect.TarballKeeping(ctx, f, sum.size, opts.Limits, publishdoc.Wants)
 	if err != nil {
 		return nil, fmt.Errorf("inspecting tarball: %w", err)
 	}
 	m := contents.Manifest
-	res := &Result{ID: m.ID(), Name: m.Name, Version: m.Version, Tarball: tb.Path, Size: st.Size(), Integrity: sum.integrity, Shasum: sum.shasum}
+	res := &Result{ID: m.ID(), Name: m.Name, Version: m.Version, Tarball: tb.Path, Size: sum.size, Integrity: sum.integrity, Shasum: sum.shasum}
+	r := &release{tb: tb, f: f, sum: sum, res: res}
 
 	pkg, err := readPublishFields(contents.PackageJSON)
 	if err != nil {
@@ -173,32 +323,42 @@ func publishOne(ctx context.Context, tb Tarball, opts Options) (*Result, error) 
 	if pkg.private {
 		return nil, hint.With(fmt.Errorf("%s: %w", m.ID(), ErrPrivate), `remove "private": true from package.json to publish it`)
 	}
+	if err := refuseLocalSpecs(m.ID(), contents.PackageJSON, opts.Logger); err != nil {
+		return nil, err
+	}
 	cfg := opts.Config.WithPublishConfig(pkg.publishConfig)
-	plan, err := planRelease(m, cfg, pkg)
+	p, err := planRelease(m, cfg, pkg)
 	if err != nil {
 		return nil, err
 	}
-	res.Registry, res.Tag, res.Access = plan.registry, plan.tag, plan.access
+	r.plan = p
+	res.Registry, res.Tag, res.Access = p.registry, p.tag, p.access
+	res.Notes = append(res.Notes, p.notes...)
 
 	// Authentication is the config's, already resolved: a tarball's
-	// publishConfig cannot choose credentials.
-	header, source, err := opts.Auth.Authorization(ctx, plan.registry, m.Name)
-	auth := bearer(header)
+	// publishConfig cannot choose credentials. A dry run fails here as
+	// the real run would.
+	header, source, err := opts.Auth.Authorization(ctx, p.registry, m.Name)
 	if err != nil {
-		if !opts.DryRun {
-			return nil, fmt.Errorf("authenticating to %s: %w", plan.registry, err)
-		}
-		log.Warn("no credentials; a real publish would fail", "err", err)
-		auth = func(context.Context, *http.Request) error { return nil }
+		return nil, fmt.Errorf("authenticating to %s: %w", p.registry, err)
 	}
+	r.auth = bearer(header)
 	res.AuthSource = source
 	if otp, _ := cfg.Get("otp"); otp != "" {
-		auth = withOTP(auth, otp)
+		r.auth = withOTP(r.auth, otp)
 	}
+
+	doc, tag, err := buildDocument(contents, kept, sum, p, opts.ToolVersion, opts.Cwd, tb.Path)
+	if err != nil {
+		return nil, fmt.Errorf("building the publish document: %w", err)
+	}
+	r.doc = doc
+	res.Tag = tag // a "tag" field in package.json wins, as in npm
+	tagChosen := p.tagChosen || tag != p.tag
 
 	// What the registry already has decides whether this is a re-run of
 	// a release that landed, a conflict, or a move of "latest" backwards.
-	packument, err := opts.Client.Packument(ctx, plan.registry, m.Name, auth)
+	packument, err := opts.Client.Packument(ctx, p.registry, m.Name, r.auth)
 	switch {
 	case errors.Is(err, registry.ErrNotFound):
 		packument = nil
@@ -207,61 +367,101 @@ func publishOne(ctx context.Context, tb Tarball, opts Options) (*Result, error) 
 	}
 	if packument != nil {
 		if v, ok := packument.Versions[m.Version]; ok {
-			if v.Dist.Integrity == sum.integrity {
-				res.Outcome = registry.AlreadyPublished.String()
-				return res, nil
+			if v.Dist.Integrity != sum.integrity {
+				return nil, hint.With(fmt.Errorf("%s: %w (registry has %s, tarball is %s)", m.ID(), ErrVersionExists, orNone(v.Dist.Integrity), sum.integrity),
+					"versions are immutable on npm: bump the version in package.json and pack again")
 			}
-			return nil, hint.With(fmt.Errorf("%s: %w (registry has %s, tarball is %s)", m.ID(), ErrVersionExists, orNone(v.Dist.Integrity), sum.integrity),
-				"versions are immutable on npm: bump the version in package.json and pack again")
+			return r, r.rerun(packument.DistTags[tag], tagChosen, opts)
 		}
-		if err := checkLatest(plan, m.Version, packument); err != nil {
+		if err := checkLatest(plan{tag: tag, tagChosen: tagChosen}, m.Version, packument); err != nil {
 			return nil, err
 		}
 	}
-
-	doc, tag, err := buildDocument(contents, kept, sum, plan, opts.ToolVersion, opts.Cwd, tb.Path)
-	if err != nil {
-		return nil, fmt.Errorf("building the publish document: %w", err)
-	}
-	res.Tag = tag // a "tag" field in package.json wins, as in npm
 	if opts.Provenance != nil {
-		if err := attachProvenance(ctx, doc, res, m.Name, m.Version, sum, plan, auth, opts); err != nil {
+		if err := r.checkProvenance(ctx, opts); err != nil {
 			return nil, err
 		}
 	}
 	if opts.DryRun {
-		var b strings.Builder
+		var b bytes.Buffer
 		if err := doc.Encode(&b, nil); err != nil {
 			return nil, err
 		}
-		res.Document = b.String()
+		var indented bytes.Buffer
+		if err := json.Indent(&indented, b.Bytes(), "", "  "); err != nil {
+			return nil, err
+		}
+		res.Document = indented.String()
 		res.Outcome = "dry run"
-		return res, nil
+	}
+	return r, nil
+}
+
+// rerun decides what a release of a version the registry already has,
+// with the same integrity, still has to do: nothing when the tag already
+// points at it; point the tag at it when the tag was asked for; leave a
+// default "latest" that has moved on where it is. It never reports as
+// done what it did not do.
+func (r *release) rerun(current string, tagChosen bool, opts Options) error {
+	res := r.res
+	switch {
+	case current == res.Version:
+		r.action, res.Outcome = nothing, registry.AlreadyPublished.String()
+		return nil
+	case !tagChosen:
+		r.action, res.Outcome = nothing, registry.AlreadyPublished.String()
+		res.Notes = append(res.Notes, fmt.Sprintf("the %q tag points at %s, not %s; it was left as it is (pass --tag %s to move it)", res.Tag, orNone(current), res.Version, res.Tag))
+		return nil
+	case opts.Stage:
+		return hint.With(fmt.Errorf("%s is already published; the dist-tag %q was not applied: --stage does not move tags", res.ID, res.Tag),
+			fmt.Sprintf("a maintainer can point it at the version: npm dist-tag add %s %s", res.ID, res.Tag))
+	}
+	r.action = tagOnly
+	if opts.DryRun {
+		res.Outcome = "dry run"
+		res.Notes = append(res.Notes, fmt.Sprintf("%s is already published; the %q tag would be pointed at it (it points at %s)", res.ID, res.Tag, orNone(current)))
+	}
+	return nil
+}
+
+// send does what the release still has to do, on the registry.
+func (r *release) send(ctx context.Context, opts Options) error {
+	res := r.res
+	switch r.action {
+	case nothing:
+		return nil
+	case tagOnly:
+		if err := opts.Client.SetDistTag(ctx, r.plan.registry, res.Name, res.Tag, res.Version, r.auth); err != nil {
+			return hint.With(fmt.Errorf("%s is already published, but the dist-tag %q was not applied: %w", res.ID, res.Tag, err),
+				fmt.Sprintf("point it at the version with a maintainer's credentials: npm dist-tag add %s %s", res.ID, res.Tag))
+		}
+		res.Outcome = "tagged"
+		return nil
 	}
 	// The upload reads the file already open, the one hashed: the client
 	// checks size and digest again as it streams.
 	open := func() (io.ReadCloser, int64, error) {
-		return io.NopCloser(io.NewSectionReader(f, 0, sum.size)), sum.size, nil
+		return io.NopCloser(io.NewSectionReader(r.f, 0, r.sum.size)), r.sum.size, nil
 	}
 	if opts.Stage {
-		sr, err := opts.Client.Stage(ctx, plan.registry, m.Name, *doc, open, auth)
+		sr, err := opts.Client.Stage(ctx, r.plan.registry, res.Name, *r.doc, open, r.auth)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		res.Outcome, res.StageID = "staged", sr.StageID
-		return res, nil
+		return nil
 	}
-	pr, err := opts.Client.Publish(ctx, plan.registry, m.Name, *doc, open, auth)
+	pr, err := opts.Client.Publish(ctx, r.plan.registry, res.Name, *r.doc, open, r.auth)
 	if pr != nil && pr.Outcome == registry.AlreadyPublished {
 		// Another run won the race with the same tarball: nothing to do.
 		res.Outcome = pr.Outcome.String()
-		return res, nil
+		return nil
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
 	res.Outcome = pr.Outcome.String()
-	return res, nil
+	return nil
 }
 
 type digests struct {
@@ -295,16 +495,7 @@ func checkPin(pin, got string, allowUnpinned bool) error {
 		return hint.With(ErrNoPin, "pass --integrity with the digest airlock pack reported (passed through job outputs), or --receipt FILE; --allow-unpinned publishes without one")
 	}
 	pin = strings.TrimSpace(pin)
-	var want string
-	for _, tok := range strings.Fields(pin) {
-		if strings.HasPrefix(tok, "sha512-") {
-			want = tok
-			if i := strings.IndexByte(want, '?'); i >= 0 {
-				want = want[:i]
-			}
-			break
-		}
-	}
+	want := pinDigest(pin)
 	if want == "" {
 		return hint.With(fmt.Errorf("integrity pin %q has no sha512 digest", pin), "airlock pack prints the sha512 integrity; pass it as --integrity sha512-…")
 	}
@@ -313,6 +504,17 @@ func checkPin(pin, got string, allowUnpinned bool) error {
 			"the artifact changed between the pack job and this job: do not publish it; rebuild from a trusted source")
 	}
 	return nil
+}
+
+// pinDigest is the sha512 digest of an SRI pin, "" when it has none.
+func pinDigest(pin string) string {
+	for _, tok := range strings.Fields(pin) {
+		if strings.HasPrefix(tok, "sha512-") {
+			want, _, _ := strings.Cut(tok, "?")
+			return want
+		}
+	}
+	return ""
 }
 
 func orNone(s string) string {
@@ -339,4 +541,21 @@ func bearer(header npmrc.Secret) registry.Auth {
 		req.Header.Set("Authorization", header.Reveal())
 		return nil
 	}
+}
+
+// refuseLocalSpecs refuses a package whose dependencies an install from
+// the registry cannot resolve (workspace:, catalog:, link:, a file: path
+// out of the package), and warns of such devDependencies.
+func refuseLocalSpecs(id string, pkgJSON []byte, log *slog.Logger) error {
+	refuse, warn, err := localSpecsTODO(pkgJSON)
+	if err != nil {
+		return err
+	}
+	for _, w := range warn {
+		log.Warn(fmt.Sprintf("%s: %s %q is %q, which only resolves in the source tree; installs of the published package ignore devDependencies", id, w.Field, w.Name, w.Spec))
+	}
+	if len(refuse) > 0 {
+		return fmt.Errorf("%s: %w", id, refuse[0].Error())
+	}
+	return nil
 }

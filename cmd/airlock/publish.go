@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -152,10 +151,7 @@ func runPublish(cmd *cobra.Command, e *env, args []string, f publishFlags) error
 	if err != nil {
 		return fmt.Errorf("reading npm configuration: %w", err)
 	}
-	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	if f.verbose {
-		log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
+	log := newLogger(e, f.verbose)
 	limits := inspect.DefaultLimits()
 	if f.maxEntries > 0 {
 		limits.MaxEntries = f.maxEntries
@@ -174,7 +170,7 @@ func runPublish(cmd *cobra.Command, e *env, args []string, f publishFlags) error
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "auth: %s\n", choice.Why)
+	fmt.Fprintf(e.stderr, "airlock: %s\n", choice.Why)
 	prov, err := provenanceSource(e, f, choice.Path == "oidc")
 	if err != nil {
 		return err
@@ -196,7 +192,7 @@ func runPublish(cmd *cobra.Command, e *env, args []string, f publishFlags) error
 		printPublishResult(e, r, f)
 	}
 	if err != nil && len(results) > 0 {
-		fmt.Fprintf(e.stderr, "published before the failure: %d of %d\n", len(results), len(tarballs))
+		fmt.Fprintf(e.stderr, "airlock: every check of every tarball passed, but an upload failed: %d of %d were sent before it (listed above)\n", len(results), len(tarballs))
 	}
 	return err
 }
@@ -207,11 +203,15 @@ func printPublishResult(e *env, r stage.Result, f publishFlags) {
 		fmt.Fprintf(e.stdout, "%s\n", out)
 		return
 	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(e.stderr, "airlock: %s\n", n)
+	}
+	auth := orDefault(r.AuthSource, "no credentials")
 	switch r.Outcome {
 	case "dry run":
-		fmt.Fprintf(e.stderr, "dry run: would publish %s to %s with tag %s (auth: %s)\n%s\n", r.ID, r.Registry, r.Tag, orDefault(r.AuthSource, "none"), r.Document)
+		fmt.Fprintf(e.stderr, "dry run: every check passed; would publish %s to %s with tag %s (auth: %s). The document it would send, tarball data summarised:\n%s\n", r.ID, r.Registry, r.Tag, auth, r.Document)
 	case "staged":
-		fmt.Fprintf(e.stderr, "staged %s on %s with tag %s (auth: %s); a maintainer approves it with: airlock stage approve %s --otp CODE\n", r.ID, r.Registry, r.Tag, orDefault(r.AuthSource, "none"), r.StageID)
+		fmt.Fprintf(e.stderr, "staged %s on %s with tag %s (auth: %s); a maintainer approves it with: airlock stage approve %s --otp CODE\n", r.ID, r.Registry, r.Tag, auth, r.StageID)
 		if r.Provenance != "" {
 			fmt.Fprintf(e.stderr, "provenance: %s\n", r.Provenance)
 		}
@@ -219,8 +219,10 @@ func printPublishResult(e *env, r stage.Result, f publishFlags) {
 		return
 	case "already published":
 		fmt.Fprintf(e.stderr, "%s is already on %s with the same integrity: nothing to do\n", r.ID, r.Registry)
+	case "tagged":
+		fmt.Fprintf(e.stderr, "%s was already on %s with the same integrity; pointed the %s tag at it (auth: %s)\n", r.ID, r.Registry, r.Tag, auth)
 	default:
-		fmt.Fprintf(e.stderr, "published %s to %s with tag %s (auth: %s)\n", r.ID, r.Registry, r.Tag, orDefault(r.AuthSource, "none"))
+		fmt.Fprintf(e.stderr, "published %s to %s with tag %s (auth: %s)\n", r.ID, r.Registry, r.Tag, auth)
 	}
 	if r.Provenance != "" {
 		fmt.Fprintf(e.stderr, "provenance: %s\n", r.Provenance)

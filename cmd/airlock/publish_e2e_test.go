@@ -231,42 +231,94 @@ func diffMaps(a, b map[string]any) string {
 	return out.String()
 }
 
-// Several tarballs go in order; the first failure stops the rest, and
-// the output says which were published. A dry run uploads nothing.
-func TestPublishSeveralStopsAtFirstFailure(t *testing.T) {
+// Several tarballs: every pin and every check of every tarball passes
+// before the first upload, so a bad last tarball publishes nothing. A dry
+// run uploads nothing, and fails where the real run would.
+func TestPublishSeveralChecksAllFirst(t *testing.T) {
 	reg := registrytest.Start(t)
 	token := reg.AddUser(t, "dave", "dave-password")
 	env := publishEnv(t, reg, token)
 	one, oneIntegrity := packExample(t, "1.0.0")
 	two, twoIntegrity := packExample(t, "1.1.0")
-	three, _ := packExample(t, "1.2.0")
+	three, threeIntegrity := packExample(t, "1.2.0")
 
 	r := airlock(t, env, "publish", one, "--integrity", oneIntegrity, "--dry-run")
-	if r.code != 0 || !strings.Contains(r.stderr, "dry run: would publish @airlock-example/greet@1.0.0") ||
-		!strings.Contains(r.stderr, "base64-encoded when published") {
+	if r.code != 0 || !strings.Contains(r.stderr, "would publish @airlock-example/greet@1.0.0") ||
+		!strings.Contains(r.stderr, "base64-encoded when published") || !strings.Contains(r.stderr, "\n  \"_id\": \"@airlock-example/greet\",\n") {
 		t.Fatalf("dry run: exit %d\n%s", r.code, r.stderr)
 	}
 	assertNotPublished(t, reg, "a dry run")
 
+	// With ${NPM_TOKEN} unset a dry run fails as the real run does.
+	var noCreds []string
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "NPM_TOKEN=") {
+			noCreds = append(noCreds, kv)
+		}
+	}
+	real := airlock(t, noCreds, "publish", one, "--integrity", oneIntegrity)
+	dry := airlock(t, noCreds, "publish", one, "--integrity", oneIntegrity, "--dry-run")
+	if real.code != 1 || dry.code != 1 || dry.stderr != real.stderr {
+		t.Errorf("no credentials: real run exit %d, dry run exit %d; stderr should be the same:\nreal: %s\ndry:  %s", real.code, dry.code, real.stderr, dry.stderr)
+	}
+
 	// The third pin is the second tarball's digest: a swapped artifact.
 	r = airlock(t, env, "publish", one, two, three, "--integrity", oneIntegrity, "--integrity", twoIntegrity, "--integrity", twoIntegrity)
-	if r.code == 0 {
-		t.Fatal("exit 0 with a mismatched third tarball")
+	if r.code != 1 || r.stdout != "" || !strings.Contains(r.stderr, "digest does not match") {
+		t.Errorf("mismatched third tarball: exit %d\nstdout %q\n%s", r.code, r.stdout, r.stderr)
 	}
-	if r.stdout != "@airlock-example/greet@1.0.0\n@airlock-example/greet@1.1.0\n" {
-		t.Errorf("stdout = %q, want the two published ids", r.stdout)
+	assertNotPublished(t, reg, "a release with a bad third pin")
+
+	// The right pins in the wrong order: said so, nothing sent.
+	r = airlock(t, env, "publish", one, two, three, "--integrity", oneIntegrity, "--integrity", threeIntegrity, "--integrity", twoIntegrity)
+	if r.code != 1 || !strings.Contains(r.stderr, "in another order") ||
+		!strings.Contains(r.stderr, "--integrity 2 is the digest of "+three) || !strings.Contains(r.stderr, "hint: give --integrity once per tarball, in the order") {
+		t.Errorf("pins in another order: exit %d\n%s", r.code, r.stderr)
 	}
-	if !strings.Contains(r.stderr, "published before the failure: 2 of 3") || !strings.Contains(r.stderr, "digest does not match") {
-		t.Errorf("stderr = %s", r.stderr)
-	}
-	versions := reg.Packument(t, "@airlock-example/greet")["versions"].(map[string]any)
-	if len(versions) != 2 || versions["1.2.0"] != nil {
-		t.Errorf("registry versions = %v, want 1.0.0 and 1.1.0", versions)
+	assertNotPublished(t, reg, "a release with pins in another order")
+
+	r = airlock(t, env, "publish", one, two, three, "--integrity", oneIntegrity, "--integrity", twoIntegrity, "--integrity", threeIntegrity)
+	if r.code != 0 || r.stdout != "@airlock-example/greet@1.0.0\n@airlock-example/greet@1.1.0\n@airlock-example/greet@1.2.0\n" {
+		t.Errorf("three good tarballs: exit %d\nstdout %q\n%s", r.code, r.stdout, r.stderr)
 	}
 
 	r = airlock(t, env, "publish", one, two, "--integrity", oneIntegrity)
 	if r.code != 2 || !strings.Contains(r.stderr, "2 tarballs but 1 --integrity values") {
 		t.Errorf("pin count mismatch: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// A re-run of a release that landed, with another --tag, points the tag
+// at the version; one that cannot says the tag was not applied.
+func TestPublishRerunWithAnotherTag(t *testing.T) {
+	reg := registrytest.Start(t)
+	token := reg.AddUser(t, "frank", "frank-password")
+	env := publishEnv(t, reg, token)
+	tgz, integrity := packExample(t, "1.0.0")
+	if r := airlock(t, env, "publish", tgz, "--integrity", integrity); r.code != 0 {
+		t.Fatalf("publish: %s", r.stderr)
+	}
+	r := airlock(t, env, "publish", tgz, "--integrity", integrity)
+	if r.code != 0 || !strings.Contains(r.stderr, "nothing to do") {
+		t.Errorf("plain re-run: exit %d\n%s", r.code, r.stderr)
+	}
+	r = airlock(t, env, "publish", tgz, "--integrity", integrity, "--tag", "stable", "--dry-run")
+	if r.code != 0 || !strings.Contains(r.stderr, `the "stable" tag would be pointed at it`) {
+		t.Errorf("dry re-run with --tag: exit %d\n%s", r.code, r.stderr)
+	}
+	if tags := reg.Packument(t, "@airlock-example/greet")["dist-tags"].(map[string]any); tags["stable"] != nil {
+		t.Fatalf("a dry run set a tag: %v", tags)
+	}
+	r = airlock(t, env, "publish", tgz, "--integrity", integrity, "--tag", "stable")
+	if r.code != 0 || !strings.Contains(r.stderr, "pointed the stable tag at it") {
+		t.Errorf("re-run with --tag: exit %d\n%s", r.code, r.stderr)
+	}
+	if tags := reg.Packument(t, "@airlock-example/greet")["dist-tags"].(map[string]any); tags["stable"] != "1.0.0" || tags["latest"] != "1.0.0" {
+		t.Errorf("dist-tags = %v, want stable and latest at 1.0.0", tags)
+	}
+	r = airlock(t, env, "publish", tgz, "--integrity", integrity, "--tag", "beta", "--stage")
+	if r.code != 1 || !strings.Contains(r.stderr, `the dist-tag "beta" was not applied`) || !strings.Contains(r.stderr, "hint: a maintainer can point it at the version: npm dist-tag add @airlock-example/greet@1.0.0 beta") {
+		t.Errorf("staged re-run with --tag: exit %d\n%s", r.code, r.stderr)
 	}
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os/signal"
 	"syscall"
@@ -16,6 +17,8 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	vars           []string
+	// logFormat is the root --log-format flag: "text" or "json".
+	logFormat string
 }
 
 func (e *env) lookup(key string) (string, bool) {
@@ -65,9 +68,18 @@ func newRootCmd(e *env) *cobra.Command {
                     records its digest
   airlock publish   in the job that holds the publish credential: runs no
                     package code, checks the digest, and uploads`,
+		Version:       toolVersion(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if e.logFormat != "text" && e.logFormat != "json" {
+				return usageError{fmt.Errorf("--log-format %q: want text or json", e.logFormat)}
+			}
+			return nil
+		},
 	}
+	root.SetVersionTemplate("airlock {{.Version}}\n")
+	root.PersistentFlags().StringVar(&e.logFormat, "log-format", "text", "how warnings and --verbose steps are written to stderr: text (sentences) or json (one slog record a line)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{err}
 	})

@@ -4,11 +4,33 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 
 	"github.com/airlockdev/airlock/internal/hint"
 	"github.com/airlockdev/airlock/internal/lifecycle"
+	"github.com/airlockdev/airlock/internal/termlog"
 )
+
+// newLogger is the logger commands give the library: warnings always,
+// every step with verbose, as sentences on stderr ("airlock: warning: …")
+// or, with --log-format json, as slog JSON records.
+func newLogger(e *env, verbose bool) *slog.Logger {
+	level := slog.LevelWarn
+	if verbose {
+		level = slog.LevelDebug
+	}
+	if e.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	}
+	return slog.New(termlog.New(e.stderr, "airlock", level))
+}
+
+// warnf prints a warning the command itself has, in the same form as the
+// library's warnings.
+func warnf(e *env, format string, args ...any) {
+	newLogger(e, false).Warn(fmt.Sprintf(format, args...))
+}
 
 // All terminal output of errors goes through here: "airlock: " and the
 // error on one line, then "hint: " and what to do, when there is advice.

@@ -15,6 +15,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/airlockdev/airlock/internal/jsvalue"
 )
 
 // upload is a checked publish body.
@@ -173,9 +175,15 @@ func attachmentData(raw json.RawMessage, key string, isBase64 bool) ([]byte, err
 		}
 	}
 	if l, ok := att["length"]; ok {
+		// npm sends the tarball's size in bytes, and the bundle's length
+		// as a JavaScript string's: UTF-16 code units.
+		want, unit := int64(len(data)), "bytes"
+		if !isBase64 {
+			want, unit = int64(jsvalue.Length(s)), "UTF-16 code units"
+		}
 		n, err := strconv.ParseInt(string(l), 10, 64)
-		if err != nil || n != int64(len(data)) {
-			return nil, fmt.Errorf("attachment %q has length %s but its data is %d bytes", key, l, len(data))
+		if err != nil || n != want {
+			return nil, fmt.Errorf("attachment %q has length %s but its data is %d %s", key, l, want, unit)
 		}
 	}
 	return data, nil

@@ -53,6 +53,12 @@ func TestParseUploadRefusals(t *testing.T) {
 			atts(b)[bundleKey].(map[string]any)["data"] = "{"
 			delete(atts(b)[bundleKey].(map[string]any), "length")
 		}, want: "not JSON"},
+		{name: "BundleLengthInBytes", change: func(b body) {
+			// npm counts the bundle in UTF-16 code units; "—" is 3 bytes.
+			setBundle(t, atts(b), bundleKey, func(m map[string]any) { m["note"] = "— rekor" })
+			a := atts(b)[bundleKey].(map[string]any)
+			a["length"] = len(a["data"].(string))
+		}, want: "UTF-16 code units"},
 		{name: "BundleMediaType", change: func(b body) {
 			setBundle(t, atts(b), bundleKey, func(m map[string]any) { m["mediaType"] = "application/json" })
 		}, want: `mediaType "application/json"`},

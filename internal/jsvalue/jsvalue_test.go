@@ -80,3 +80,19 @@ func TestWellFormed(t *testing.T) {
 		}
 	}
 }
+
+func TestLength(t *testing.T) {
+	for s, want := range map[string]int{
+		"":                  0,
+		"abc":               3,
+		"a—b":               3, // U+2014 in Rekor checkpoints: 3 bytes, 1 unit
+		"😀":                 2, // a surrogate pair
+		"\xff\xfe":          2, // two replacement characters
+		"\xe2\x80":          1, // one maximal ill-formed subsequence
+		"é\u2028\U0010ffff": 4,
+	} {
+		if got := Length(s); got != want {
+			t.Errorf("Length(%q) = %d, want %d", s, got, want)
+		}
+	}
+}

@@ -62,3 +62,17 @@ func invalidPrefix(s string) int {
 	}
 	return n
 }
+
+// Length is the length JavaScript gives the string Node decodes from the
+// UTF-8 bytes s: UTF-16 code units, so a character outside the Basic
+// Multilingual Plane counts 2 and "—" (3 bytes in UTF-8) counts 1.
+func Length(s string) int {
+	n := 0
+	for _, r := range WellFormed(s) {
+		n++
+		if r > 0xffff {
+			n++
+		}
+	}
+	return n
+}
