@@ -15,20 +15,30 @@ export AIRLOCK_VERDACCIO ?= $(VERDACCIO)
 SIGSTORE    := $(TOOLS)/sigstore
 export AIRLOCK_SIGSTORE ?= $(SIGSTORE)
 
-.PHONY: test deps fmt vet example bench fuzz
+.PHONY: test deps deps-go deps-npm deps-registry deps-sigstore fmt vet example bench fuzz
 
 test: deps fmt vet
 	go test -count=1 -timeout 30m ./...
 
-deps:
+# deps is everything the tests need; its pieces can be installed alone
+# (make example needs only deps-registry, not the 11-minute Sigstore build).
+deps: deps-go deps-registry deps-sigstore
+
+deps-go:
 	go mod download
+
+deps-npm:
 	@command -v node >/dev/null || { echo "node is required (the differential tests run the real npm)"; exit 1; }
 	@if [ "$$(npm --version 2>/dev/null)" != "$(NPM_VERSION)" ]; then \
 		echo "installing npm@$(NPM_VERSION) into $(TOOLS)/npm"; \
 		npm install --global --prefix "$(TOOLS)/npm" --no-audit --no-fund "npm@$(NPM_VERSION)"; \
 	fi
 	@echo "npm $$(npm --version) at $$(command -v npm)"
+
+deps-registry: deps-npm
 	@sh internal/registrytest/install.sh "$(VERDACCIO)"
+
+deps-sigstore:
 	@sh internal/sigstoretest/install.sh "$(SIGSTORE)"
 
 fmt:
@@ -38,9 +48,11 @@ fmt:
 vet:
 	go vet ./...
 
-# Runs airlock's main job on the bundled example package.
-example:
-	@out=$$(mktemp -d) && go run ./cmd/airlock pack testdata/example --pack-destination "$$out" && ls -l "$$out"
+# Runs the whole split release of the bundled example package on local
+# servers (Verdaccio, the front door, an OIDC issuer), narrating each job;
+# internal/demo is the code, and its test runs the same in make test.
+example: deps-registry
+	@go run ./internal/demo/cmd/airlock-example
 
 bench: deps
 	go test -run '^$$' -bench . -benchmem ./...

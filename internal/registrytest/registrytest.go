@@ -1,7 +1,7 @@
-// Package registrytest starts a real npm registry for tests: a Verdaccio
-// on 127.0.0.1 with its storage in a temporary folder and no uplinks, so
-// nothing a test publishes leaves the machine and nothing is fetched from
-// elsewhere.
+// Package registrytest starts a real npm registry for tests and for
+// `make example`: a Verdaccio on 127.0.0.1 with its storage in a temporary
+// folder and no uplinks, so nothing published to it leaves the machine and
+// nothing is fetched from elsewhere.
 //
 // Verdaccio is installed by `make test` (internal/registrytest/install.sh)
 // into <repo root>/.cache/tools/verdaccio, or wherever $AIRLOCK_VERDACCIO
@@ -10,7 +10,9 @@ package registrytest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -20,13 +22,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/airlockdev/airlock/internal/devtools"
 )
 
-// Version is the Verdaccio release install.sh pins; Start refuses any other.
+// Version is the Verdaccio release install.sh pins; Launch refuses any other.
 const Version = "6.8.0"
 
 // MaxBodySize is the largest publish body the test registry accepts. A
@@ -39,12 +42,21 @@ const startTimeout = 30 * time.Second
 type Server struct {
 	url     string
 	dir     string
+	ownDir  bool // dir was made by Launch, and Close removes it
 	logFile string
 	outFile string
 	cmd     *exec.Cmd
 	exited  chan struct{}
-	// Startup is how long Start waited for Verdaccio to answer /-/ping.
+	closed  sync.Once
+	// Startup is how long Launch waited for Verdaccio to answer /-/ping.
 	Startup time.Duration
+}
+
+// Options say how Launch starts Verdaccio.
+type Options struct {
+	// Dir holds Verdaccio's configuration, storage and logs. "" means a
+	// new temporary folder, which Close removes.
+	Dir string
 }
 
 // Start starts a Verdaccio with empty storage and stops it when the test
@@ -52,20 +64,46 @@ type Server struct {
 // up within 30 seconds.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	bin := verdaccioBin(t)
+	s, err := Launch(t.Context(), Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	t.Logf("registrytest: verdaccio %s at %s, up in %v", Version, s.url, s.Startup.Round(time.Millisecond))
+	return s
+}
+
+// Launch starts a Verdaccio with empty storage on 127.0.0.1 and returns
+// once it answers. The caller stops it with Close; ctx bounds only the
+// start. It fails if Verdaccio is not installed, or does not come up
+// within 30 seconds.
+func Launch(ctx context.Context, o Options) (*Server, error) {
+	bin, err := verdaccioBin()
+	if err != nil {
+		return nil, err
+	}
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Fatalf("registrytest: node is required to run Verdaccio but was not found on PATH: %v", err)
+		return nil, fmt.Errorf("registrytest: node is required to run Verdaccio but was not found on PATH: %w", err)
 	}
-	dir := t.TempDir()
-	s := &Server{
-		dir:     dir,
-		logFile: filepath.Join(dir, "verdaccio.log"),
-		outFile: filepath.Join(dir, "verdaccio.out"),
+	s := &Server{dir: o.Dir}
+	if s.dir == "" {
+		if s.dir, err = os.MkdirTemp("", "airlock-verdaccio-"); err != nil {
+			return nil, fmt.Errorf("registrytest: making Verdaccio's folder: %w", err)
+		}
+		s.ownDir = true
 	}
-	cfg := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(cfg, []byte(config(dir)), 0o600); err != nil {
-		t.Fatal(err)
+	s.logFile = filepath.Join(s.dir, "verdaccio.log")
+	s.outFile = filepath.Join(s.dir, "verdaccio.out")
+	fail := func(err error) (*Server, error) {
+		if s.ownDir {
+			_ = os.RemoveAll(s.dir)
+		}
+		return nil, err
+	}
+	cfg := filepath.Join(s.dir, "config.yaml")
+	if err := os.WriteFile(cfg, []byte(config(s.dir)), 0o600); err != nil {
+		return fail(fmt.Errorf("registrytest: writing Verdaccio's configuration: %w", err))
 	}
 	// The port is picked by the kernel and released for Verdaccio to take:
 	// another process may grab it in between, so a failed bind is retried.
@@ -73,23 +111,41 @@ func Start(t testing.TB) *Server {
 	for try := 0; try < 3; try++ {
 		addr, err := freePort()
 		if err != nil {
-			t.Fatalf("registrytest: picking a port: %v", err)
+			return fail(fmt.Errorf("registrytest: picking a port: %w", err))
 		}
 		start := time.Now()
-		if lastErr = s.start(t, node, bin, cfg, addr); lastErr == nil {
+		if lastErr = s.start(ctx, node, bin, cfg, addr); lastErr == nil {
 			s.Startup = time.Since(start)
-			t.Logf("registrytest: verdaccio %s at %s, up in %v", Version, s.url, s.Startup.Round(time.Millisecond))
-			return s
+			return s, nil
 		}
 		if !strings.Contains(lastErr.Error(), "EADDRINUSE") {
 			break
 		}
 	}
-	t.Fatalf("registrytest: starting verdaccio: %v", lastErr)
-	return nil
+	return fail(fmt.Errorf("registrytest: starting verdaccio: %w", lastErr))
 }
 
-func (s *Server) start(t testing.TB, node, bin, cfg, addr string) error {
+// Close stops Verdaccio and everything it started, and removes its folder
+// if Launch made it. It is safe to call more than once.
+func (s *Server) Close() error {
+	var err error
+	s.closed.Do(func() {
+		s.stop()
+		if s.ownDir {
+			err = os.RemoveAll(s.dir)
+		}
+	})
+	return err
+}
+
+func (s *Server) stop() {
+	if s.cmd != nil {
+		devtools.KillGroup(s.cmd.Process)
+		<-s.exited
+	}
+}
+
+func (s *Server) start(ctx context.Context, node, bin, cfg, addr string) error {
 	out, err := os.Create(s.outFile)
 	if err != nil {
 		return err
@@ -105,26 +161,31 @@ func (s *Server) start(t testing.TB, node, bin, cfg, addr string) error {
 	}
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
-	stop := func() {
-		devtools.KillGroup(cmd.Process)
-		<-exited
-	}
 	s.cmd, s.exited = cmd, exited
 	s.url = "http://" + addr + "/"
+	stop := func() { s.stop(); s.cmd = nil }
 
 	client := &http.Client{Timeout: time.Second}
 	deadline := time.Now().Add(startTimeout)
 	for {
 		select {
 		case <-exited:
+			stop() // what it started may still run
 			return fmt.Errorf("verdaccio exited before answering %s-/ping:\n%s", s.url, s.logTail())
+		case <-ctx.Done():
+			stop()
+			return fmt.Errorf("waiting for %s-/ping: %w", s.url, ctx.Err())
 		default:
 		}
-		if resp, err := client.Get(s.url + "-/ping"); err == nil {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url+"-/ping", nil)
+		if err != nil {
+			stop()
+			return err
+		}
+		if resp, err := client.Do(req); err == nil {
 			_, _ = io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				t.Cleanup(stop)
 				return nil
 			}
 		}
@@ -145,9 +206,19 @@ func (s *Server) Host() string { return strings.TrimSuffix(strings.TrimPrefix(s.
 // Log returns what Verdaccio logged so far (warnings and errors).
 func (s *Server) Log() string { return s.logTail() }
 
-// AddUser creates a user and returns the token Verdaccio issued for it.
+// AddUser creates a user and returns the token Verdaccio issued for it,
+// failing the test if it cannot.
 func (s *Server) AddUser(t testing.TB, name, password string) string {
 	t.Helper()
+	token, err := s.CreateUser(t.Context(), name, password)
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	return token
+}
+
+// CreateUser creates a user and returns the token Verdaccio issued for it.
+func (s *Server) CreateUser(ctx context.Context, name, password string) (string, error) {
 	body, err := json.Marshal(map[string]any{
 		"_id":      "org.couchdb.user:" + name,
 		"name":     name,
@@ -157,17 +228,17 @@ func (s *Server) AddUser(t testing.TB, name, password string) string {
 		"date":     time.Now().UTC().Format(time.RFC3339),
 	})
 	if err != nil {
-		t.Fatal(err)
+		return "", fmt.Errorf("registrytest: adding user %s: %w", name, err)
 	}
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPut,
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut,
 		s.url+"-/user/org.couchdb.user:"+url.PathEscape(name), bytes.NewReader(body))
 	if err != nil {
-		t.Fatal(err)
+		return "", fmt.Errorf("registrytest: adding user %s: %w", name, err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatalf("registrytest: adding user %s: %v", name, err)
+		return "", fmt.Errorf("registrytest: adding user %s: %w", name, err)
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
@@ -175,34 +246,51 @@ func (s *Server) AddUser(t testing.TB, name, password string) string {
 		Token string `json:"token"`
 	}
 	if resp.StatusCode != http.StatusCreated || json.Unmarshal(data, &answer) != nil || answer.Token == "" {
-		t.Fatalf("registrytest: adding user %s: verdaccio answered %s: %s", name, resp.Status, data)
+		return "", fmt.Errorf("registrytest: adding user %s: verdaccio answered %s: %s", name, resp.Status, data)
 	}
-	return answer.Token
+	return answer.Token, nil
 }
 
 // Packument returns the registry's document for the package name, failing
 // the test unless the registry answers 200.
 func (s *Server) Packument(t testing.TB, name string) map[string]any {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, s.url+strings.Replace(name, "/", "%2f", 1), nil)
+	doc, err := s.FetchPackument(t.Context(), name)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v", err)
+	}
+	return doc
+}
+
+// ErrNoPackage is what FetchPackument's error wraps when the registry has
+// no package of that name.
+var ErrNoPackage = errors.New("no such package")
+
+// FetchPackument returns the registry's document for the package name.
+// When the registry answers 404 the error wraps ErrNoPackage.
+func (s *Server) FetchPackument(ctx context.Context, name string) (map[string]any, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url+strings.Replace(name, "/", "%2f", 1), nil)
+	if err != nil {
+		return nil, fmt.Errorf("registrytest: fetching packument of %s: %w", name, err)
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatalf("registrytest: fetching packument of %s: %v", name, err)
+		return nil, fmt.Errorf("registrytest: fetching packument of %s: %w", name, err)
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("registrytest: fetching packument of %s: verdaccio answered %s: %s", name, resp.Status, data)
+	switch {
+	case resp.StatusCode == http.StatusNotFound:
+		return nil, fmt.Errorf("registrytest: fetching packument of %s: %w (verdaccio answered %s)", name, ErrNoPackage, resp.Status)
+	case resp.StatusCode != http.StatusOK:
+		return nil, fmt.Errorf("registrytest: fetching packument of %s: verdaccio answered %s: %s", name, resp.Status, data)
 	}
 	var doc map[string]any
 	if err := json.Unmarshal(data, &doc); err != nil {
-		t.Fatalf("registrytest: decoding packument of %s: %v", name, err)
+		return nil, fmt.Errorf("registrytest: decoding packument of %s: %w", name, err)
 	}
-	return doc
+	return doc, nil
 }
 
 // config is Verdaccio's configuration: everything under dir, no uplinks,
@@ -289,22 +377,21 @@ func InstallDir() (string, error) { return devtools.Dir("AIRLOCK_VERDACCIO", "ve
 const installHint = "install it with `make deps` (it runs `sh internal/registrytest/install.sh .cache/tools/verdaccio`), " +
 	"or point $AIRLOCK_VERDACCIO at a folder holding node_modules/verdaccio@" + Version
 
-func verdaccioBin(t testing.TB) string {
-	t.Helper()
+func verdaccioBin() (string, error) {
 	dir, err := InstallDir()
 	if err != nil {
-		t.Fatalf("registrytest: finding the Verdaccio install: %v\n%s", err, installHint)
+		return "", fmt.Errorf("registrytest: finding the Verdaccio install: %w\n%s", err, installHint)
 	}
 	pkg := filepath.Join(dir, "node_modules", "verdaccio")
 	data, err := os.ReadFile(filepath.Join(pkg, "package.json"))
 	if err != nil {
-		t.Fatalf("registrytest: Verdaccio is not installed in %s: %v\n%s", dir, err, installHint)
+		return "", fmt.Errorf("registrytest: Verdaccio is not installed in %s: %w\n%s", dir, err, installHint)
 	}
 	var meta struct {
 		Version string `json:"version"`
 	}
 	if err := json.Unmarshal(data, &meta); err != nil || meta.Version != Version {
-		t.Fatalf("registrytest: %s holds verdaccio %q, want %s\n%s", pkg, meta.Version, Version, installHint)
+		return "", fmt.Errorf("registrytest: %s holds verdaccio %q, want %s\n%s", pkg, meta.Version, Version, installHint)
 	}
-	return filepath.Join(pkg, "bin", "verdaccio")
+	return filepath.Join(pkg, "bin", "verdaccio"), nil
 }

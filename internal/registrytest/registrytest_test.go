@@ -1,6 +1,8 @@
 package registrytest
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -42,6 +44,49 @@ func TestStart(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("GET lodash: %s, want 404 (no uplinks)", resp.Status)
+	}
+}
+
+// TestLaunchAndClose is Launch without a test: its own folder, removed by
+// Close, and nothing left answering.
+func TestLaunchAndClose(t *testing.T) {
+	s, err := Launch(t.Context(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.CreateUser(t.Context(), "carol", "carol-password"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.FetchPackument(t.Context(), "@airlock/none"); !errors.Is(err, ErrNoPackage) {
+		t.Fatalf("FetchPackument of a missing package: %v, want ErrNoPackage", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	if _, err := os.Stat(s.dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Close left %s behind (%v)", s.dir, err)
+	}
+	if resp, err := http.Get(s.URL() + "-/ping"); err == nil {
+		resp.Body.Close()
+		t.Errorf("Verdaccio still answers after Close")
+	}
+}
+
+// TestLaunchStopsWhenCancelled: a start given up on leaves no Verdaccio.
+func TestLaunchStopsWhenCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	s, err := Launch(ctx, Options{})
+	if err == nil {
+		s.Close()
+		t.Fatal("Launch with a cancelled context succeeded")
+	}
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Launch with a cancelled context: %v, want context.Canceled", err)
 	}
 }
 
