@@ -1,21 +1,41 @@
-// Package jwt parses, signs and verifies compact JWS tokens (JWTs) signed
+// Package jwt reads, signs and verifies compact JWS tokens (JWTs) signed
 // with RS256 or ES256: the OIDC ID tokens CI systems hand out, and the
-// bearer tokens of the test servers. Tokens are untrusted input, so parsing
-// is strict and bounded, and no error ever holds a token or a signature.
+// bearer tokens of the test servers.
+//
+// go-jose (github.com/go-jose/go-jose/v4) does the JOSE work: splitting
+// and decoding a token, its header, JWK encoding, signing and checking
+// signatures. This package adds what airlock needs on top of it:
+//
+//   - RS256 and ES256 only, no "crit" header, and a size bound (MaxSize);
+//   - claims kept as raw JSON and readable without verification, which is
+//     how ID tokens are read before they are sent on;
+//   - which keys to trust: one key per kid, of the type the token's alg
+//     needs, RSA of 2048 to 8192 bits or P-256, use "sig"; a key set keeps
+//     the keys go-jose cannot read aside instead of failing as a whole;
+//   - claim checks (Validate) that need exp, keep fractional NumericDates,
+//     and fail with this package's errors;
+//   - errors callers can tell apart with errors.Is, that never hold the
+//     token or its signature, and that are cut short.
+//
+// Like go-jose, it takes ES256 signatures with s in either half of the
+// group order, as standard signers make both. go-jose's base64 decoding
+// skips CR and LF and allows non-zero trailing bits, so one token can be
+// spelled several ways; nothing in airlock keys on an ID token's spelling.
 package jwt
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	jose "github.com/go-jose/go-jose/v4"
+	josejwt "github.com/go-jose/go-jose/v4/jwt"
 )
 
 // Errors callers can tell apart with errors.Is. Every error this package
@@ -36,9 +56,11 @@ const MaxSize = 64 << 10
 
 // Supported algorithms.
 const (
-	rs256 = "RS256"
-	es256 = "ES256"
+	rs256 = string(jose.RS256)
+	es256 = string(jose.ES256)
 )
+
+var algorithms = []jose.SignatureAlgorithm{jose.RS256, jose.ES256}
 
 // Header is the part of a JOSE header this package uses.
 type Header struct {
@@ -86,7 +108,7 @@ const maxNumericDate = 253402300799
 
 // Time returns the NumericDate claim name (seconds since the epoch, integer
 // or fractional), or false if it is absent, not a number, negative or past
-// the year 9999.
+// the year 9999. go-jose's NumericDate would drop the fraction.
 func (c Claims) Time(name string) (time.Time, bool) {
 	raw, ok := c[name]
 	if !ok {
@@ -110,173 +132,74 @@ type Token struct {
 	Header Header
 	Claims Claims
 
-	signingInput string // the first two parts, as signed
-	signature    []byte
+	jws *josejwt.JSONWebToken
 }
 
-// Parse decodes a compact JWS without verifying it. It accepts exactly
-// three unpadded base64url parts, a header and a payload that are each a
-// JSON object without duplicate names, and the algorithms RS256 and ES256.
+// Parse decodes a compact JWS without verifying it. It accepts the
+// algorithms RS256 and ES256, and a payload that is a JSON object without
+// duplicate names.
 func Parse(compact string) (*Token, error) {
 	if len(compact) > MaxSize {
 		return nil, fmt.Errorf("%w: it is %d bytes, more than the limit of %d", ErrMalformed, len(compact), MaxSize)
 	}
-	if n := strings.Count(compact, "."); n != 2 {
-		return nil, fmt.Errorf("%w: it has %d parts separated by dots, want 3", ErrMalformed, n+1)
-	}
-	h64, rest, _ := strings.Cut(compact, ".")
-	p64, s64, _ := strings.Cut(rest, ".")
-
-	headerJSON, err := decodePart(h64)
+	jws, err := josejwt.ParseSigned(compact, algorithms)
 	if err != nil {
-		return nil, fmt.Errorf("%w: header: %v", ErrMalformed, err)
-	}
-	header, err := object(headerJSON)
-	if err != nil {
-		return nil, fmt.Errorf("%w: header: %v", ErrMalformed, err)
-	}
-	payload, err := decodePart(p64)
-	if err != nil {
-		return nil, fmt.Errorf("%w: payload: %v", ErrMalformed, err)
-	}
-	claims, err := object(payload)
-	if err != nil {
-		return nil, fmt.Errorf("%w: payload: %v", ErrMalformed, err)
-	}
-	sig, err := decodePart(s64)
-	if err != nil {
-		return nil, fmt.Errorf("%w: signature: %v", ErrMalformed, err)
-	}
-	if len(sig) == 0 {
-		return nil, fmt.Errorf("%w: the signature is empty", ErrMalformed)
-	}
-
-	t := &Token{Claims: Claims(claims), signingInput: compact[:len(h64)+1+len(p64)], signature: sig}
-	for _, p := range []struct {
-		name  string
-		field *string
-	}{{"alg", &t.Header.Alg}, {"kid", &t.Header.Kid}, {"typ", &t.Header.Typ}} {
-		raw, ok := header[p.name]
-		if !ok {
-			continue
+		var alg *jose.ErrUnexpectedSignatureAlgorithm
+		switch {
+		case errors.As(err, &alg) && alg.Got == "":
+			return nil, fmt.Errorf("%w: the header has no alg", ErrMalformed)
+		case errors.As(err, &alg):
+			return nil, fmt.Errorf("%w: unsupported alg %s, want RS256 or ES256", ErrMalformed, quote(string(alg.Got)))
 		}
-		if err := json.Unmarshal(raw, p.field); err != nil {
-			return nil, fmt.Errorf("%w: header parameter %q is not a string", ErrMalformed, p.name)
+		return nil, fmt.Errorf("%w: %s", ErrMalformed, reason(err))
+	}
+	h := jws.Headers[0]
+	t := &Token{Header: Header{Alg: h.Algorithm, Kid: h.KeyID}, jws: jws}
+	if typ, ok := h.ExtraHeaders[jose.HeaderType]; ok {
+		if t.Header.Typ, ok = typ.(string); !ok {
+			return nil, fmt.Errorf("%w: header parameter \"typ\" is not a string", ErrMalformed)
 		}
 	}
-	switch t.Header.Alg {
-	case rs256, es256:
-	case "":
-		return nil, fmt.Errorf("%w: the header has no alg", ErrMalformed)
-	default:
-		return nil, fmt.Errorf("%w: unsupported alg %s, want RS256 or ES256", ErrMalformed, quote(t.Header.Alg))
-	}
-	// RFC 7515 section 4.1.11: extensions listed in crit must be
-	// understood, and this package understands none.
-	if _, ok := header["crit"]; ok {
+	// go-jose understands the b64 extension (RFC 7797); ID tokens never
+	// use one, and refusing crit keeps one way to read a payload.
+	if _, ok := h.ExtraHeaders["crit"]; ok {
 		return nil, fmt.Errorf("%w: the header has a crit parameter, and no extension is supported", ErrMalformed)
+	}
+	if err := jws.UnsafeClaimsWithoutVerification(&t.Claims); err != nil {
+		return nil, fmt.Errorf("%w: payload: %s", ErrMalformed, reason(err))
+	}
+	if t.Claims == nil {
+		return nil, fmt.Errorf("%w: payload: not a JSON object", ErrMalformed)
 	}
 	return t, nil
 }
 
-// decodePart decodes one unpadded base64url part, refusing padding,
-// other alphabets and non-zero trailing bits, so each token has exactly
-// one encoding.
-func decodePart(s string) ([]byte, error) {
-	// The decoder skips \r and \n, even in strict mode.
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
-			return nil, fmt.Errorf("not unpadded base64url: byte %d is %q", i, c)
-		}
+// reason phrases an error from go-jose for a message: without its package
+// prefix, and cut short, as go-jose quotes header values from the token.
+func reason(err error) string {
+	msg := strings.TrimPrefix(err.Error(), "go-jose/go-jose: ")
+	if c := cut(msg, 200); c != msg {
+		return c + "..."
 	}
-	b, err := base64.RawURLEncoding.Strict().DecodeString(s)
-	if err != nil {
-		// The error holds an offset, never the data.
-		return nil, fmt.Errorf("not unpadded base64url: %v", err)
-	}
-	return b, nil
-}
-
-// object decodes a JSON object, refusing invalid UTF-8 (which
-// encoding/json would silently replace) and duplicate member names at any
-// depth (which other parsers would resolve differently).
-func object(data []byte) (map[string]json.RawMessage, error) {
-	if !utf8.Valid(data) {
-		return nil, errors.New("not valid UTF-8")
-	}
-	if !json.Valid(data) {
-		return nil, errors.New("not valid JSON")
-	}
-	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) == 0 || t[0] != '{' {
-		return nil, errors.New("not a JSON object")
-	}
-	if err := noDuplicates(data); err != nil {
-		return nil, err
-	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, errors.New("not a JSON object")
-	}
-	return m, nil
-}
-
-// noDuplicates walks valid JSON and refuses an object with a member name
-// twice, comparing names after unescaping.
-func noDuplicates(data []byte) error {
-	type frame struct {
-		names   map[string]bool // nil for an array
-		wantKey bool
-	}
-	var stack []frame
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return errors.New("not valid JSON")
-		}
-		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
-			stack = stack[:len(stack)-1]
-			if len(stack) > 0 {
-				stack[len(stack)-1].wantKey = true
-			}
-			continue
-		}
-		if n := len(stack); n > 0 && stack[n-1].names != nil && stack[n-1].wantKey {
-			name := tok.(string)
-			if stack[n-1].names[name] {
-				return fmt.Errorf("member %s appears twice", quote(name))
-			}
-			stack[n-1].names[name] = true
-			stack[n-1].wantKey = false
-			continue
-		}
-		switch tok {
-		case json.Delim('{'):
-			stack = append(stack, frame{names: map[string]bool{}, wantKey: true})
-		case json.Delim('['):
-			stack = append(stack, frame{})
-		default:
-			if n := len(stack); n > 0 && stack[n-1].names != nil {
-				stack[n-1].wantKey = true
-			}
-		}
-	}
+	return msg
 }
 
 // quote quotes a value from a token for an error message, cut short so a
 // large token cannot flood a log.
 func quote(s string) string {
-	const max = 100
-	if len(s) > max {
-		cut := max
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		return strconv.Quote(s[:cut]) + "..."
+	if c := cut(s, 100); c != s {
+		return strconv.Quote(c) + "..."
 	}
 	return strconv.Quote(s)
+}
+
+// cut returns at most the first max bytes of s, ending on a rune boundary.
+func cut(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	for max > 0 && !utf8.RuneStart(s[max]) {
+		max--
+	}
+	return s[:max]
 }

@@ -67,19 +67,24 @@ func mustJWK(t testing.TB, kid string, pub crypto.PublicKey) JWK {
 var b64 = base64.RawURLEncoding.EncodeToString
 
 // signRaw signs header and payload given as raw JSON, so tests can sign
-// what Sign would refuse to make. ES256 signatures are low-S.
+// what Sign would refuse to make.
 func signRaw(t testing.TB, key crypto.Signer, header, payload string) string {
 	t.Helper()
 	input := b64([]byte(header)) + "." + b64([]byte(payload))
 	digest := sha256.Sum256([]byte(input))
+	if ec, ok := key.(*ecdsa.PrivateKey); ok {
+		r, s, err := ecdsa.Sign(rand.Reader, ec, digest[:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		sig := make([]byte, 64)
+		r.FillBytes(sig[:32])
+		s.FillBytes(sig[32:])
+		return input + "." + b64(sig)
+	}
 	sig, err := key.Sign(rand.Reader, digest[:], crypto.SHA256)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if _, ok := key.(*ecdsa.PrivateKey); ok {
-		if sig, err = p1363(sig); err != nil {
-			t.Fatal(err)
-		}
 	}
 	return input + "." + b64(sig)
 }
@@ -133,30 +138,44 @@ func TestRoundTrip(t *testing.T) {
 			}
 		})
 	}
+
+	compact, err := Sign(ecKey, "", map[string]any{"a": 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	header, err := base64.RawURLEncoding.DecodeString(compact[:strings.IndexByte(compact, '.')])
+	if err != nil || string(header) != `{"alg":"ES256","typ":"JWT"}` {
+		t.Errorf("header without kid %s, %v", header, err)
+	}
 }
 
-func TestSignLowS(t *testing.T) {
+// TestHighS checks that ES256 signatures verify with s in either half of
+// the group order: standard signers make both.
+func TestHighS(t *testing.T) {
 	_, _, ecKey, _ := keys(t)
-	// Half of all raw ECDSA signatures are high-S; 32 in a row being
-	// low-S by chance is one in four billion.
-	for range 32 {
-		compact, err := Sign(ecKey, "ec", map[string]any{"a": 1})
+	compact, err := Sign(ecKey, "ec", map[string]any{"a": 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	flipped := flipS(t, compact)
+	if flipped == compact {
+		t.Fatal("flipS changed nothing")
+	}
+	var high int
+	for _, c := range []string{compact, flipped} {
+		if isHighS(t, c) {
+			high++
+		}
+		tok, err := Parse(c)
 		if err != nil {
 			t.Fatal(err)
-		}
-		tok, err := Parse(compact)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(tok.signature) != 64 {
-			t.Fatalf("signature is %d bytes", len(tok.signature))
-		}
-		if new(big.Int).SetBytes(tok.signature[32:]).Cmp(p256HalfOrder) > 0 {
-			t.Fatal("Sign made a high-S signature")
 		}
 		if err := tok.Verify(testSet(t)); err != nil {
-			t.Fatal(err)
+			t.Errorf("high S %v: Verify: %v", isHighS(t, c), err)
 		}
+	}
+	if high != 1 {
+		t.Fatalf("%d of the two signatures are high-S, want 1", high)
 	}
 }
 
@@ -176,9 +195,9 @@ func TestSignRefusals(t *testing.T) {
 		claims any
 		want   string
 	}{
-		{"nil claims", rsaKey, nil, "not a JSON object"},
-		{"array claims", ecKey, []int{1}, "not a JSON object"},
-		{"unmarshallable", ecKey, map[string]any{"f": func() {}}, "encoding claims"},
+		{"nil claims", rsaKey, nil, "JSON object"},
+		{"array claims", ecKey, []int{1}, "JSON object"},
+		{"unmarshallable", ecKey, map[string]any{"f": func() {}}, "unsupported type"},
 		{"small RSA", small, map[string]any{}, "1024 bits"},
 		{"P-384", p384, map[string]any{}, "want P-256"},
 		{"too large", ecKey, map[string]any{"x": strings.Repeat("a", MaxSize)}, "too large"},
@@ -203,46 +222,45 @@ func TestParseRefusals(t *testing.T) {
 	for _, tt := range []struct {
 		name, compact, want string
 	}{
-		{"empty", "", "1 parts"},
-		{"two parts", h + "." + p, "2 parts"},
-		{"four parts", good + "." + s, "4 parts"},
-		{"five parts", good + ".." + s, "5 parts"},
-		{"header bad base64", "*" + h[1:] + "." + p + "." + s, "header: not unpadded base64url"},
-		{"payload bad base64", h + ".!" + p + "." + s, "payload: not unpadded base64url"},
-		{"signature bad base64", h + "." + p + "." + s + "%", "signature: not unpadded base64url"},
-		{"header padding", b64([]byte(hdr+" ")) + "=." + p + "." + s, "header: not unpadded base64url"},
-		{"payload padding", h + "." + b64([]byte(`{"a":12}`)) + "==." + s, "payload: not unpadded base64url"},
-		{"signature padding", h + "." + p + "." + s + "==", "signature: not unpadded base64url"},
-		{"std alphabet", h + "." + p + "." + strings.NewReplacer("-", "+", "_", "/").Replace(s) + "+/", "signature: not unpadded base64url"},
-		{"trailing bits", h + "." + b64([]byte("{}"))[:2] + "D." + s, "payload: not unpadded base64url"},
-		{"CR in signature", h + "." + p + "." + s[:10] + "\r" + s[10:], "signature: not unpadded base64url"},
-		{"LF in payload", h + "." + p[:4] + "\n" + p[4:] + "." + s, "payload: not unpadded base64url"},
-		{"whitespace", h + " ." + p + "." + s, "header: not unpadded base64url"},
-		{"empty signature", h + "." + p + ".", "signature is empty"},
-		{"empty header", "." + p + "." + s, "header: not valid JSON"},
-		{"header not JSON", enc(`{"alg":"RS256"`, `{}`), "header: not valid JSON"},
-		{"header array", enc(`["alg","RS256"]`, `{}`), "header: not a JSON object"},
-		{"header string", enc(`"RS256"`, `{}`), "header: not a JSON object"},
-		{"header two objects", enc(hdr+`{}`, `{}`), "header: not valid JSON"},
-		{"header duplicate alg", enc(`{"alg":"RS256","alg":"none"}`, `{}`), `header: member "alg" appears twice`},
-		{"header escaped duplicate", enc(`{"alg":"RS256","\u0061lg":"none"}`, `{}`), `header: member "alg" appears twice`},
-		{"payload not JSON", enc(hdr, `{"a":}`), "payload: not valid JSON"},
-		{"payload array", enc(hdr, `[{"a":1}]`), "payload: not a JSON object"},
+		{"empty", "", "three parts"},
+		{"two parts", h + "." + p, "three parts"},
+		{"four parts", good + "." + s, "three parts"},
+		{"five parts", good + ".." + s, "three parts"},
+		{"header bad base64", "*" + h[1:] + "." + p + "." + s, "illegal base64 data"},
+		{"payload bad base64", h + ".!" + p + "." + s, "illegal base64 data"},
+		{"signature bad base64", h + "." + p + "." + s + "%", "illegal base64 data"},
+		{"header padding", b64([]byte(hdr+" ")) + "=." + p + "." + s, "illegal base64 data"},
+		{"payload padding", h + "." + b64([]byte(`{"a":12}`)) + "==." + s, "illegal base64 data"},
+		{"signature padding", h + "." + p + "." + s + "==", "illegal base64 data"},
+		{"std alphabet", h + "." + p + "." + strings.NewReplacer("-", "+", "_", "/").Replace(s) + "+/", "illegal base64 data"},
+		{"whitespace", h + " ." + p + "." + s, "illegal base64 data"},
+		{"empty header", "." + p + "." + s, "no alg"},
+		{"header not JSON", enc(`{"alg":"RS256"`, `{}`), "unexpected end of JSON input"},
+		{"header array", enc(`["alg","RS256"]`, `{}`), "cannot unmarshal array"},
+		{"header string", enc(`"RS256"`, `{}`), "cannot unmarshal string"},
+		{"header two objects", enc(hdr+`{}`, `{}`), "invalid character"},
+		{"header duplicate alg", enc(`{"alg":"RS256","alg":"none"}`, `{}`), `duplicate key 'alg'`},
+		{"header escaped duplicate", enc(`{"alg":"RS256","\u0061lg":"none"}`, `{}`), `duplicate key 'alg'`},
+		{"payload not JSON", enc(hdr, `{"a":}`), "payload: invalid character"},
+		{"payload array", enc(hdr, `[{"a":1}]`), "payload: json: cannot unmarshal array"},
 		{"payload null", enc(hdr, `null`), "payload: not a JSON object"},
-		{"payload number", enc(hdr, `1`), "payload: not a JSON object"},
-		{"payload duplicate", enc(hdr, `{"aud":"a","sub":"x","aud":"b"}`), `payload: member "aud" appears twice`},
-		{"payload nested duplicate", enc(hdr, `{"x":[{"k":1,"k":2}]}`), `payload: member "k" appears twice`},
-		{"payload bad UTF-8", enc(hdr, "{\"sub\":\"\xff\"}"), "payload: not valid UTF-8"},
-		{"payload trailing data", enc(hdr, `{} x`), "payload: not valid JSON"},
+		{"payload number", enc(hdr, `1`), "payload: json: cannot unmarshal number"},
+		{"payload duplicate", enc(hdr, `{"aud":"a","sub":"x","aud":"b"}`), `payload: json: duplicate key 'aud'`},
+		{"payload trailing data", enc(hdr, `{} x`), "payload: invalid character"},
 		{"alg none", enc(`{"alg":"none"}`, `{}`), `unsupported alg "none"`},
 		{"alg HS256", enc(`{"alg":"HS256","kid":"rsa"}`, `{}`), `unsupported alg "HS256"`},
 		{"alg lower case", enc(`{"alg":"rs256"}`, `{}`), `unsupported alg "rs256"`},
 		{"alg PS256", enc(`{"alg":"PS256"}`, `{}`), `unsupported alg "PS256"`},
+		{"alg long", enc(`{"alg":"`+strings.Repeat("A", 5000)+`"}`, `{}`), `unsupported alg "AAAA`},
 		{"alg missing", enc(`{"kid":"rsa"}`, `{}`), "no alg"},
-		{"alg not a string", enc(`{"alg":256}`, `{}`), `"alg" is not a string`},
+		{"alg not a string", enc(`{"alg":256}`, `{}`), `unmarshal algorithm`},
 		{"alg in other case", enc(`{"ALG":"RS256"}`, `{}`), "no alg"},
-		{"kid not a string", enc(`{"alg":"RS256","kid":1}`, `{}`), `"kid" is not a string`},
+		{"kid not a string", enc(`{"alg":"RS256","kid":1}`, `{}`), `unmarshal key ID`},
+		{"kid long and not a string", enc(`{"alg":"RS256","kid":[`+strings.Repeat(`"x",`, 2000)+`1]}`, `{}`), `unmarshal key ID`},
+		{"typ not a string", enc(`{"alg":"RS256","typ":1}`, `{}`), `"typ" is not a string`},
 		{"crit", enc(`{"alg":"RS256","crit":["b64"],"b64":false}`, `{}`), "crit"},
+		{"x5c not a certificate", enc(`{"alg":"RS256","x5c":["AAAA"]}`, `{}`), "x5c"},
+		{"embedded private jwk", enc(`{"alg":"RS256","jwk":{"kty":"oct","k":"AAAA"}}`, `{}`), "embedded jwk"},
 		{"too long", h + "." + p + "." + s + strings.Repeat("A", MaxSize), "more than the limit"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -261,11 +279,17 @@ func TestParseRefusals(t *testing.T) {
 	}
 }
 
+// maxErrorLen bounds the errors of Parse, whatever the token holds.
+const maxErrorLen = 300
+
 // noSecrets fails if err holds compact or any of its parts longer than
-// a few characters.
+// a few characters, or is long.
 func noSecrets(t *testing.T, err error, compact string) {
 	t.Helper()
 	msg := err.Error()
+	if len(msg) > maxErrorLen {
+		t.Errorf("error is %d bytes long, more than %d", len(msg), maxErrorLen)
+	}
 	for _, part := range append(strings.Split(compact, "."), compact) {
 		if len(part) > 8 && strings.Contains(msg, part) {
 			t.Errorf("error %q holds part of the token", msg)
@@ -282,6 +306,9 @@ func TestParseAccepts(t *testing.T) {
 		{"other header parameters", `{"alg":"RS256","kid":"rsa","typ":"at+jwt","x5t":"abc"}`, `{"a":{"b":[1,{"c":null}]}}`},
 		{"whitespace in JSON", " {\n\"alg\" : \"RS256\" } ", "\t{ \"a\" : [ ] }\n"},
 		{"same names in different objects", `{"alg":"RS256"}`, `{"a":{"k":1},"b":{"k":1},"k":[{"k":1},{"k":2}]}`},
+		// go-jose checks duplicate names at the top level only.
+		{"nested duplicate", `{"alg":"RS256"}`, `{"x":[{"k":1,"k":2}]}`},
+		{"invalid UTF-8", `{"alg":"RS256"}`, "{\"sub\":\"\xff\"}"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			compact := signRaw(t, rsaKey, tt.header, tt.payload)
@@ -296,8 +323,52 @@ func TestParseAccepts(t *testing.T) {
 	}
 }
 
+// TestOtherSpellings checks what the package comment says of go-jose's
+// base64 decoding: a token with CR or LF in a part, or with non-zero
+// trailing bits, reads and verifies as the token it was made from.
+func TestOtherSpellings(t *testing.T) {
+	rsaKey, _, _, _ := keys(t)
+	now := time.Unix(1_800_000_000, 0)
+	compact, err := Sign(rsaKey, "rsa", validClaims(now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := strings.Split(compact, ".")
+	h, p, s := parts[0], parts[1], parts[2]
+	if len(s)%4 != 2 {
+		t.Fatalf("a 256-byte signature is %d base64 characters, want 2 mod 4", len(s))
+	}
+	// The last character of s carries 2 bits of data and 4 spare bits.
+	last := strings.IndexByte(alphabet, s[len(s)-1])
+	if last&0xf != 0 {
+		t.Fatalf("the spare bits of %q are not zero", s[len(s)-1])
+	}
+	for name, other := range map[string]string{
+		"CR in signature":        h + "." + p + "." + s[:10] + "\r" + s[10:],
+		"LF in payload":          h + "." + p[:4] + "\n" + p[4:] + "." + s,
+		"non-zero trailing bits": h + "." + p + "." + s[:len(s)-1] + string(alphabet[last|1]),
+	} {
+		t.Run(name, func(t *testing.T) {
+			tok, err := Parse(other)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tok.Verify(testSet(t)); err != nil {
+				t.Fatal(err)
+			}
+			if sub, _ := tok.Claims.String("sub"); sub != validClaims(now)["sub"] {
+				t.Errorf("sub %q", sub)
+			}
+		})
+	}
+}
+
+const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+var p256Order = elliptic.P256().Params().N
+
 // flipS replaces the s of an ES256 token's signature with n-s: a
-// signature just as valid, in the high-S form.
+// signature just as valid, in the other half of the group order.
 func flipS(t *testing.T, compact string) string {
 	t.Helper()
 	i := strings.LastIndexByte(compact, '.')
@@ -308,6 +379,25 @@ func flipS(t *testing.T, compact string) string {
 	s := new(big.Int).SetBytes(sig[32:])
 	new(big.Int).Sub(p256Order, s).FillBytes(sig[32:])
 	return compact[:i+1] + b64(sig)
+}
+
+func isHighS(t *testing.T, compact string) bool {
+	t.Helper()
+	sig, err := base64.RawURLEncoding.DecodeString(compact[strings.LastIndexByte(compact, '.')+1:])
+	if err != nil || len(sig) != 64 {
+		t.Fatalf("not an ES256 signature: %v", err)
+	}
+	return new(big.Int).SetBytes(sig[32:]).Cmp(new(big.Int).Rsh(p256Order, 1)) > 0
+}
+
+// readSet decodes a key set as the front door does.
+func readSet(t *testing.T, data string) JWKS {
+	t.Helper()
+	var set JWKS
+	if err := json.Unmarshal([]byte(data), &set); err != nil {
+		t.Fatal(err)
+	}
+	return set
 }
 
 func TestVerifyRefusals(t *testing.T) {
@@ -323,22 +413,28 @@ func TestVerifyRefusals(t *testing.T) {
 	rsaTok, ecTok := sign(rsaKey, "rsa"), sign(ecKey, "ec")
 	set := testSet(t)
 	withKeys := func(keys ...JWK) JWKS { return JWKS{Keys: keys} }
-	rsaJWK, ecJWK := set.Keys[0], set.Keys[1]
+	rsaJWK := set.Keys[0]
+	rsaPub, ecPub := &rsaKey.PublicKey, &ecKey.PublicKey
+	b64Int := func(i int64) string { return b64(big.NewInt(i).Bytes()) }
+	point, err := ecPub.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, x, y := b64(rsaPub.N.Bytes()), b64(point[1:33]), b64(point[33:])
+	rsaJSON := func(kid, e string) string {
+		return fmt.Sprintf(`{"keys":[{"kty":"RSA","kid":%q,"n":%q,"e":%q}]}`, kid, n, e)
+	}
 
 	small, err := rsa.GenerateKey(rand.Reader, 1024)
 	if err != nil {
 		t.Fatal(err)
 	}
-	smallJWK := JWK{Kty: "RSA", Kid: "rsa", N: b64(small.N.Bytes()), E: "AQAB"}
 	p384, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p384Point, _ := p384.PublicKey.Bytes()
-	offCurve := ecJWK
-	y, _ := base64.RawURLEncoding.DecodeString(ecJWK.Y)
-	y[31] ^= 1
-	offCurve.Y = b64(y)
+	yOff, _ := base64.RawURLEncoding.DecodeString(y)
+	yOff[31] ^= 1
 
 	tamper := func(compact string, part int) string {
 		parts := strings.Split(compact, ".")
@@ -370,21 +466,24 @@ func TestVerifyRefusals(t *testing.T) {
 		{"empty kid", sign(rsaKey, ""), set, ErrUnknownKey, "empty kid"},
 		{"empty set", rsaTok, JWKS{}, ErrUnknownKey, `no key "rsa"`},
 		{"duplicate kid", rsaTok, withKeys(rsaJWK, rsaJWK), ErrUnknownKey, `2 keys "rsa"`},
-		{"RS256 token, EC key", sign(rsaKey, "ec"), set, ErrUnknownKey, `kty "EC"`},
-		{"ES256 token, RSA key", sign(ecKey, "rsa"), set, ErrUnknownKey, `kty "RSA"`},
-		{"RS256 token, EC key without alg", rsaTok, withKeys(JWK{Kty: "EC", Kid: "rsa", Crv: "P-256", X: ecJWK.X, Y: ecJWK.Y}), ErrUnknownKey, `kty "EC"`},
-		{"ES256 token, RSA key without alg", ecTok, withKeys(JWK{Kty: "RSA", Kid: "ec", N: rsaJWK.N, E: rsaJWK.E}), ErrUnknownKey, `kty "RSA"`},
-		{"key alg differs", rsaTok, withKeys(JWK{Kty: "RSA", Kid: "rsa", Alg: "RS512", N: rsaJWK.N, E: rsaJWK.E}), ErrUnknownKey, `alg "RS512"`},
-		{"key for encryption", rsaTok, withKeys(JWK{Kty: "RSA", Kid: "rsa", Use: "enc", N: rsaJWK.N, E: rsaJWK.E}), ErrUnknownKey, `use is "enc"`},
-		{"RSA key under 2048 bits", signRaw(t, small, `{"alg":"RS256","kid":"rsa"}`, `{}`), withKeys(smallJWK), ErrUnknownKey, "1024 bits"},
-		{"RSA exponent 1", rsaTok, withKeys(JWK{Kty: "RSA", Kid: "rsa", N: rsaJWK.N, E: "AQ"}), ErrUnknownKey, "exponent"},
-		{"RSA exponent even", rsaTok, withKeys(JWK{Kty: "RSA", Kid: "rsa", N: rsaJWK.N, E: "AQAA"}), ErrUnknownKey, "exponent"},
-		{"RSA exponent too large", rsaTok, withKeys(JWK{Kty: "RSA", Kid: "rsa", N: rsaJWK.N, E: b64([]byte{1, 0, 0, 0, 1})}), ErrUnknownKey, "exponent"},
-		{"RSA n padded base64", rsaTok, withKeys(JWK{Kty: "RSA", Kid: "rsa", N: rsaJWK.N + "=", E: rsaJWK.E}), ErrUnknownKey, "base64url"},
-		{"P-384 key", ecTok, withKeys(JWK{Kty: "EC", Kid: "ec", Crv: "P-384", X: b64(p384Point[1:49]), Y: b64(p384Point[49:])}), ErrUnknownKey, `curve is "P-384"`},
-		{"EC point off the curve", ecTok, withKeys(offCurve), ErrUnknownKey, "not on P-256"},
-		{"EC x short", ecTok, withKeys(JWK{Kty: "EC", Kid: "ec", Crv: "P-256", X: ecJWK.X[:40], Y: ecJWK.Y}), ErrUnknownKey, "32-byte"},
-		{"oct key", rsaTok, withKeys(JWK{Kty: "oct", Kid: "rsa"}), ErrUnknownKey, `kty "oct"`},
+		{"duplicate kid, one unread", rsaTok, readSet(t, fmt.Sprintf(`{"keys":[{"kty":"RSA","kid":"rsa","n":%q,"e":"AQAB"},{"kty":"EC","kid":"rsa"}]}`, n)), ErrUnknownKey, `2 keys "rsa"`},
+		{"RS256 token, EC key", sign(rsaKey, "ec"), set, ErrUnknownKey, "its alg is \"ES256\""},
+		{"ES256 token, RSA key", sign(ecKey, "rsa"), set, ErrUnknownKey, "its alg is \"RS256\""},
+		{"RS256 token, EC key without alg", rsaTok, withKeys(JWK{KeyID: "rsa", Key: ecPub}), ErrUnknownKey, "an EC key, the token is signed with RS256"},
+		{"ES256 token, RSA key without alg", ecTok, withKeys(JWK{KeyID: "ec", Key: rsaPub}), ErrUnknownKey, "an RSA key, the token is signed with ES256"},
+		{"key alg differs", rsaTok, withKeys(JWK{KeyID: "rsa", Algorithm: "RS512", Key: rsaPub}), ErrUnknownKey, `alg is "RS512"`},
+		{"key for encryption", rsaTok, withKeys(JWK{KeyID: "rsa", Use: "enc", Key: rsaPub}), ErrUnknownKey, `use is "enc"`},
+		{"RSA key under 2048 bits", signRaw(t, small, `{"alg":"RS256","kid":"rsa"}`, `{}`), withKeys(JWK{KeyID: "rsa", Key: &small.PublicKey}), ErrUnknownKey, "1024 bits"},
+		{"RSA exponent 1", rsaTok, readSet(t, rsaJSON("rsa", "AQ")), ErrUnknownKey, "exponent"},
+		{"RSA exponent even", rsaTok, readSet(t, rsaJSON("rsa", "AQAA")), ErrUnknownKey, "exponent"},
+		{"RSA exponent too large", rsaTok, readSet(t, rsaJSON("rsa", b64Int(1<<32+1))), ErrUnknownKey, "exponent"},
+		{"RSA n padded base64", rsaTok, readSet(t, fmt.Sprintf(`{"keys":[{"kty":"RSA","kid":"rsa","n":"%s=","e":"AQAB"}]}`, n)), ErrUnknownKey, `key "rsa": illegal base64 data`},
+		{"P-384 key", ecTok, withKeys(JWK{KeyID: "ec", Key: &p384.PublicKey}), ErrUnknownKey, `curve is P-384`},
+		{"EC point off the curve", ecTok, readSet(t, fmt.Sprintf(`{"keys":[{"kty":"EC","kid":"ec","crv":"P-256","x":%q,"y":%q}]}`, x, b64(yOff))), ErrUnknownKey, "not on declared curve"},
+		{"EC x short", ecTok, readSet(t, fmt.Sprintf(`{"keys":[{"kty":"EC","kid":"ec","crv":"P-256","x":%q,"y":%q}]}`, x[:40], y)), ErrUnknownKey, "wrong length for x"},
+		{"unknown kty", ecTok, readSet(t, `{"keys":[{"kty":"OKP","kid":"ec","crv":"X25519","x":"AAAA"}]}`), ErrUnknownKey, `key "ec": unsupported key type`},
+		{"oct key", rsaTok, readSet(t, `{"keys":[{"kty":"oct","kid":"rsa","k":"c2VjcmV0"}]}`), ErrUnknownKey, "[]uint8, not an RSA or EC public key"},
+		{"private key", rsaTok, withKeys(JWK{KeyID: "rsa", Key: rsaKey}), ErrUnknownKey, "*rsa.PrivateKey, not an RSA or EC public key"},
 		{"RS256 wrong key", sign(rsaOther, "rsa"), set, ErrSignature, "does not match"},
 		{"ES256 wrong key", sign(ecOther, "ec"), set, ErrSignature, "does not match"},
 		{"RS256 tampered payload", tamper(rsaTok, 1), set, ErrSignature, "does not match"},
@@ -392,11 +491,11 @@ func TestVerifyRefusals(t *testing.T) {
 		{"RS256 tampered signature", tamper(rsaTok, 2), set, ErrSignature, "does not match"},
 		{"ES256 tampered signature", tamper(ecTok, 2), set, ErrSignature, "does not match"},
 		{"RS256 tampered header", strings.Replace(rsaTok, b64([]byte(`{"alg":"RS256","kid":"rsa","typ":"JWT"}`)), b64([]byte(`{"alg":"RS256","kid":"rsa","typ":"jwt"}`)), 1), set, ErrSignature, "does not match"},
-		{"RS256 short signature", rsaTok[:strings.LastIndexByte(rsaTok, '.')+1] + b64(rsaShort[1:]), set, ErrSignature, "255 bytes"},
-		{"ES256 high S", flipS(t, ecTok), set, ErrSignature, "low-S"},
-		{"ES256 63 bytes", ecSig(ecRaw[:63]), set, ErrSignature, "63 bytes"},
-		{"ES256 65 bytes", ecSig(append([]byte{0}, ecRaw...)), set, ErrSignature, "65 bytes"},
-		{"ES256 ASN.1 form", ecSig(mustDER(t, ecKey, ecTok)), set, ErrSignature, "want 64"},
+		{"RS256 short signature", rsaTok[:strings.LastIndexByte(rsaTok, '.')+1] + b64(rsaShort[1:]), set, ErrSignature, "does not match"},
+		{"RS256 empty signature", rsaTok[:strings.LastIndexByte(rsaTok, '.')+1], set, ErrSignature, "does not match"},
+		{"ES256 63 bytes", ecSig(ecRaw[:63]), set, ErrSignature, "does not match"},
+		{"ES256 65 bytes", ecSig(append([]byte{0}, ecRaw...)), set, ErrSignature, "does not match"},
+		{"ES256 ASN.1 form", ecSig(mustDER(t, ecKey, ecTok)), set, ErrSignature, "does not match"},
 		{"ES256 r zero", ecSig(zeroR), set, ErrSignature, "does not match"},
 		{"ES256 s zero", ecSig(zeroS), set, ErrSignature, "does not match"},
 	} {
@@ -415,6 +514,48 @@ func TestVerifyRefusals(t *testing.T) {
 			noSecrets(t, err, tt.compact)
 		})
 	}
+
+	if err := new(Token).Verify(set); !errors.Is(err, ErrMalformed) {
+		t.Errorf("Verify of a Token not made by Parse = %v", err)
+	}
+	// Verify goes by the header go-jose read, not the one a caller can change.
+	tok, err := Parse(rsaTok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok.Header.Kid = "ec"
+	if err := tok.Verify(set); err != nil {
+		t.Errorf("Verify after changing Header.Kid: %v", err)
+	}
+}
+
+// TestUnreadKeys checks that a key set with keys go-jose cannot read
+// still serves the others.
+func TestUnreadKeys(t *testing.T) {
+	rsaKey, _, _, _ := keys(t)
+	good, err := json.Marshal(mustJWK(t, "rsa", rsaKey.Public()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := readSet(t, `{"keys":[{"kty":"OKP","crv":"X25519","kid":"x","x":"AAAA"},{"kty":"bogus"},{"kid":7},`+string(good)+`]}`)
+	if len(set.Keys) != 1 || len(set.unread) != 3 {
+		t.Fatalf("read %d keys and set aside %d, want 1 and 3", len(set.Keys), len(set.unread))
+	}
+	compact, err := Sign(rsaKey, "rsa", map[string]any{"a": 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := Parse(compact)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tok.Verify(set); err != nil {
+		t.Fatal(err)
+	}
+	var notSet JWKS
+	if err := json.Unmarshal([]byte(`{"keys":{}}`), &notSet); err == nil {
+		t.Error("decoded a key set whose keys are not an array")
+	}
 }
 
 // mustDER signs the signing input of compact again, in ASN.1 form.
@@ -426,23 +567,6 @@ func mustDER(t *testing.T, key *ecdsa.PrivateKey, compact string) []byte {
 		t.Fatal(err)
 	}
 	return der
-}
-
-// TestHighSIsValidECDSA makes sure the high-S refusal test refuses a
-// signature that is otherwise valid, not a broken one.
-func TestHighSIsValidECDSA(t *testing.T) {
-	_, _, ecKey, _ := keys(t)
-	compact, err := Sign(ecKey, "ec", map[string]any{"a": 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	high := flipS(t, compact)
-	i := strings.LastIndexByte(high, '.')
-	sig, _ := base64.RawURLEncoding.DecodeString(high[i+1:])
-	digest := sha256.Sum256([]byte(high[:i]))
-	if !ecdsa.Verify(&ecKey.PublicKey, digest[:], new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])) {
-		t.Fatal("the high-S signature is not a valid ECDSA signature")
-	}
 }
 
 func TestValidate(t *testing.T) {
@@ -586,33 +710,63 @@ func TestClaims(t *testing.T) {
 
 func TestPublicJWK(t *testing.T) {
 	rsaKey, _, ecKey, _ := keys(t)
-	set := testSet(t)
-	if set.Keys[0].Kty != "RSA" || set.Keys[0].Alg != "RS256" || set.Keys[0].E != "AQAB" || set.Keys[0].Use != "sig" {
-		t.Errorf("RSA JWK %+v", set.Keys[0])
-	}
-	if k := set.Keys[1]; k.Kty != "EC" || k.Alg != "ES256" || k.Crv != "P-256" || len(k.X) != 43 || len(k.Y) != 43 {
-		t.Errorf("EC JWK %+v", k)
-	}
-	for kid, want := range map[string]interface{ Equal(crypto.PublicKey) bool }{"rsa": &rsaKey.PublicKey, "ec": &ecKey.PublicKey} {
-		got, err := set.Key(kid)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !want.Equal(got) {
-			t.Errorf("key %s changed on the way through a JWK", kid)
-		}
-	}
-	if _, err := set.Key("nope"); !errors.Is(err, ErrUnknownKey) {
-		t.Errorf("Key(nope) = %v", err)
-	}
-	data, err := json.Marshal(set)
+	data, err := json.Marshal(testSet(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(string(data), `"x":""`) || !strings.Contains(string(data), `{"keys":[{"kty":"RSA","kid":"rsa","alg":"RS256","use":"sig","n":"`) {
-		t.Errorf("JWKS JSON %s", data)
+	var wire struct {
+		Keys []map[string]string `json:"keys"`
 	}
-	if _, err := PublicJWK("k", ed25519.PublicKey(make([]byte, ed25519.PublicKeySize))); err == nil {
-		t.Error("PublicJWK took an Ed25519 key")
+	if err := json.Unmarshal(data, &wire); err != nil {
+		t.Fatal(err)
+	}
+	if len(wire.Keys) != 2 {
+		t.Fatalf("JWKS JSON %s", data)
+	}
+	for i, want := range []map[string]string{
+		{"kty": "RSA", "kid": "rsa", "alg": "RS256", "use": "sig", "e": "AQAB"},
+		{"kty": "EC", "kid": "ec", "alg": "ES256", "use": "sig", "crv": "P-256"},
+	} {
+		for name, v := range want {
+			if got := wire.Keys[i][name]; got != v {
+				t.Errorf("key %d: %s is %q, want %q", i, name, got, v)
+			}
+		}
+	}
+	if k := wire.Keys[0]; len(k["n"]) != 342 {
+		t.Errorf("RSA n is %d characters, want 342", len(k["n"]))
+	}
+	if k := wire.Keys[1]; len(k["x"]) != 43 || len(k["y"]) != 43 {
+		t.Errorf("EC x and y are %d and %d characters, want 43", len(k["x"]), len(k["y"]))
+	}
+
+	set := readSet(t, string(data))
+	if len(set.Keys) != 2 {
+		t.Fatalf("read back %d keys", len(set.Keys))
+	}
+	for i, want := range []interface{ Equal(crypto.PublicKey) bool }{&rsaKey.PublicKey, &ecKey.PublicKey} {
+		if !want.Equal(set.Keys[i].Key) {
+			t.Errorf("key %s changed on the way through a JWK", set.Keys[i].KeyID)
+		}
+	}
+
+	small, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p384, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, pub := range map[string]crypto.PublicKey{
+		"Ed25519":       ed25519.PublicKey(make([]byte, ed25519.PublicKeySize)),
+		"RSA 1024":      &small.PublicKey,
+		"RSA e=1":       &rsa.PublicKey{N: rsaKey.N, E: 1},
+		"P-384":         &p384.PublicKey,
+		"a private key": rsaKey,
+	} {
+		if _, err := PublicJWK("k", pub); err == nil {
+			t.Errorf("PublicJWK took %s", name)
+		}
 	}
 }

@@ -82,7 +82,7 @@ func fetchKeys(t *testing.T, i *Issuer) jwt.JWKS {
 	if code := getJSON(t, disc.JWKSURI, "", &set); code != 200 {
 		t.Fatalf("jwks answered %d", code)
 	}
-	if len(set.Keys) != 2 || set.Keys[0].Kid != "rsa-1" || set.Keys[1].Kid != "ec-1" {
+	if len(set.Keys) != 2 || set.Keys[0].KeyID != "rsa-1" || set.Keys[1].KeyID != "ec-1" {
 		t.Fatalf("jwks %+v", set)
 	}
 	return set
