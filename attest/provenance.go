@@ -88,8 +88,10 @@ type Keyless struct {
 	Sign SignOptions
 	HTTP *http.Client
 
-	token     idtoken.Token
-	statement []byte
+	token idtoken.Token
+	// statements are those Check built, by name@version: a release of
+	// several packages checks them all before it signs the first.
+	statements map[string][]byte
 }
 
 // Check decides whether to sign and finds, before anything is signed or
@@ -120,7 +122,11 @@ func (k *Keyless) Check(ctx context.Context, r Request) (bool, error) {
 		}
 		return false, err
 	}
-	k.token, k.statement = tok, stmt
+	k.token = tok
+	if k.statements == nil {
+		k.statements = map[string][]byte{}
+	}
+	k.statements[r.Subject.Name+"@"+r.Subject.Version] = stmt
 	gitlab := k.Env.Provider() == idtoken.GitLabCI
 	visibility, _ := tok.Claims.String("repository_visibility")
 	if gitlab {
@@ -147,12 +153,13 @@ func (k *Keyless) Check(ctx context.Context, r Request) (bool, error) {
 
 // Bundle signs the statement for r. Check must have said yes.
 func (k *Keyless) Bundle(ctx context.Context, r Request) ([]byte, error) {
-	if k.token.Value.IsZero() || k.statement == nil {
+	stmt := k.statements[r.Subject.Name+"@"+r.Subject.Version]
+	if k.token.Value.IsZero() || stmt == nil {
 		return nil, errors.New("provenance: Bundle called before Check")
 	}
 	o := k.Sign
 	o.IDToken = func(context.Context) (string, error) { return k.token.Value.Reveal(), nil }
-	return Sign(ctx, k.statement, o)
+	return Sign(ctx, stmt, o)
 }
 
 // Given attaches a bundle made elsewhere (--provenance-file), after
