@@ -35,11 +35,13 @@ type Options struct {
 	DryRun bool
 	// IgnoreScripts skips the lifecycle scripts.
 	IgnoreScripts bool
-	// Env is the environment lifecycle scripts start from.
+	// Env is the environment lifecycle scripts start from; git, when it
+	// is on its PATH, also runs with it (see Receipt.GitDirty).
 	Env []string
 	// Stdout and Stderr receive lifecycle script output; nil discards it.
 	Stdout, Stderr io.Writer
-	// Logger receives debug logs; nil is silent.
+	// Logger receives debug logs and warnings (what publish would refuse,
+	// earlier tarballs packed again, a dirty checkout, …); nil is silent.
 	Logger *slog.Logger
 	// ToolVersion is airlock's version, recorded in the receipt.
 	ToolVersion string
@@ -101,17 +103,25 @@ func Pack(ctx context.Context, dir string, opts Options) (*Result, error) {
 	}
 	scripts := newScripts(dir, opts)
 	if err := scripts.beforePack(ctx); err != nil {
-		return nil, err
+		return nil, scriptHint(err, "")
 	}
 
 	files, m, err := collect(dir)
 	if err != nil {
 		return nil, fmt.Errorf("selecting files: %w", err)
 	}
-	if err := validate(m, filepath.Join(dir, "package.json")); err != nil {
+	pkgFile := filepath.Join(dir, "package.json")
+	if err := validate(m, pkgFile); err != nil {
+		return nil, err
+	}
+	if err := checkLocalSpecs(pkgFile, log); err != nil {
 		return nil, err
 	}
 	log.Debug("selected files", "count", len(files))
+	for _, f := range earlierPacks(files, m.Name) {
+		log.Warn(fmt.Sprintf("%s, left by an earlier pack, is packed into this tarball; leave it out with .npmignore or \"files\", or pack with --pack-destination outside the package folder", f))
+	}
+	git := readGit(ctx, dir, files, opts.Env, log)
 
 	res := &Result{}
 	rep := &res.Report
@@ -134,22 +144,27 @@ func Pack(ctx context.Context, dir string, opts Options) (*Result, error) {
 		out = tmp
 	}
 	sum512, sum1 := sha512.New(), sha1.New()
-	counted := &countingWriter{w: io.MultiWriter(out, sum512, sum1)}
+	check := startPublishCheck(ctx)
+	counted := &countingWriter{w: io.MultiWriter(out, sum512, sum1, check)}
 	gz := pgzip.NewWriter(counted, pgzip.Options{})
-	entries, err := tarball.Write(ctx, gz, files, tarball.Options{Dir: dir, Bin: m.Bin})
+	tarStream := &countingWriter{w: gz}
+	entries, err := tarball.Write(ctx, tarStream, files, tarball.Options{Dir: dir, Bin: m.Bin})
 	if err != nil {
 		gz.Close()
+		check.finish(err, 0, 0)
 		return nil, fmt.Errorf("writing tarball: %w", err)
 	}
 	if err := gz.Close(); err != nil {
+		check.finish(err, 0, 0)
 		return nil, fmt.Errorf("compressing tarball: %w", err)
 	}
+	refusal := check.finish(nil, tarStream.n, counted.n)
 	rep.Size = counted.n
 	rep.Integrity = integrity(sum512)
 	rep.Shasum = hex.EncodeToString(sum1.Sum(nil))
 	fillContents(rep, entries)
 
-	res.ReceiptData = newReceipt(rep, dir, opts.ToolVersion)
+	res.ReceiptData = newReceipt(rep, git, opts.ToolVersion)
 	if !opts.DryRun {
 		if err := tmp.Sync(); err != nil {
 			return nil, fmt.Errorf("writing tarball: %w", err)
@@ -174,8 +189,15 @@ func Pack(ctx context.Context, dir string, opts Options) (*Result, error) {
 		res.Receipt = receipt
 	}
 
+	if refusal != nil {
+		log.Warn(refusalWarning(refusal))
+	}
+	for _, w := range missingTargets(m, rep.Files) {
+		log.Warn(w)
+	}
+
 	if err := scripts.afterPack(ctx, rep.Integrity); err != nil {
-		return res, err
+		return res, scriptHint(err, res.Tarball)
 	}
 	return res, nil
 }

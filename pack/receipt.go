@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-
-	"github.com/airlockdev/airlock/internal/gitrepo"
 )
 
 // ReceiptSuffix is appended to the tarball's path to name its receipt.
@@ -19,24 +17,27 @@ const ReceiptSchema = "https://github.com/airlockdev/airlock/receipt/v1"
 // The publish job must not trust it on its own: the integrity it pins is
 // meant to travel through CI job outputs, out of reach of the artifact.
 type Receipt struct {
-	Schema      string `json:"schema"`
-	Name        string `json:"name"`
-	Version     string `json:"version"`
-	Filename    string `json:"filename"`
-	Size        int64  `json:"size"`
-	Integrity   string `json:"integrity"`
-	Shasum      string `json:"shasum"`
-	Files       []File `json:"files"`
-	GitCommit   string `json:"gitCommit,omitempty"`
+	Schema    string `json:"schema"`
+	Name      string `json:"name"`
+	Version   string `json:"version"`
+	Filename  string `json:"filename"`
+	Size      int64  `json:"size"`
+	Integrity string `json:"integrity"`
+	Shasum    string `json:"shasum"`
+	Files     []File `json:"files"`
+	GitCommit string `json:"gitCommit,omitempty"`
+	// GitDirty is true when the checkout differed from GitCommit: a
+	// tracked file changed (in the index or the worktree), or an untracked
+	// file was packed. Absent when unknown (no git program on PATH).
+	GitDirty    *bool  `json:"gitDirty,omitempty"`
 	ToolVersion string `json:"airlockVersion"`
 }
 
-func newReceipt(rep *Report, dir, toolVersion string) Receipt {
-	commit, _ := gitrepo.Head(dir)
+func newReceipt(rep *Report, git gitState, toolVersion string) Receipt {
 	return Receipt{
 		Schema: ReceiptSchema, Name: rep.Name, Version: rep.Version, Filename: rep.Filename,
 		Size: rep.Size, Integrity: rep.Integrity, Shasum: rep.Shasum, Files: rep.Files,
-		GitCommit: commit, ToolVersion: toolVersion,
+		GitCommit: git.commit, GitDirty: git.dirty, ToolVersion: toolVersion,
 	}
 }
 

@@ -25,6 +25,7 @@ import (
 	"github.com/airlockdev/airlock/attest"
 	"github.com/airlockdev/airlock/internal/hint"
 	"github.com/airlockdev/airlock/internal/inspect"
+	"github.com/airlockdev/airlock/internal/manifest"
 	"github.com/airlockdev/airlock/internal/npmrc"
 	"github.com/airlockdev/airlock/internal/publishdoc"
 	"github.com/airlockdev/airlock/internal/registry"
@@ -545,17 +546,10 @@ func bearer(header npmrc.Secret) registry.Auth {
 
 // refuseLocalSpecs refuses a package whose dependencies an install from
 // the registry cannot resolve (workspace:, catalog:, link:, a file: path
-// out of the package), and warns of such devDependencies.
+// out of the package), and warns of such devDependencies, as pack does.
 func refuseLocalSpecs(id string, pkgJSON []byte, log *slog.Logger) error {
-	refuse, warn, err := localSpecsTODO(pkgJSON)
-	if err != nil {
-		return err
-	}
-	for _, w := range warn {
-		log.Warn(fmt.Sprintf("%s: %s %q is %q, which only resolves in the source tree; installs of the published package ignore devDependencies", id, w.Field, w.Name, w.Spec))
-	}
-	if len(refuse) > 0 {
-		return fmt.Errorf("%s: %w", id, refuse[0].Error())
+	if err := manifest.CheckLocalSpecs(pkgJSON, func(w string) { log.Warn(id + ": " + w) }); err != nil {
+		return fmt.Errorf("%s: %w", id, err)
 	}
 	return nil
 }

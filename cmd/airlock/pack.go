@@ -3,7 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"log/slog"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -34,9 +34,17 @@ prepare scripts, and postpack after, as 'npm publish' would for a folder:
 this is the job where package code may run, and 'airlock publish' runs
 none. --ignore-scripts runs none here either.
 
-Next to the tarball it writes <tarball>.receipt.json. When GITHUB_OUTPUT is
-set it appends the outputs tarball, integrity, name and version; pass the
-integrity to the publish job through job outputs.`,
+Next to the tarball it writes <tarball>.receipt.json. stdout is the
+tarball's path, so 'airlock publish "$(airlock pack)"' works: relative
+when the destination (or DIR) was given relative, the bare file name when
+neither was given. --dotenv writes the same path; when GITHUB_OUTPUT is set
+it appends the outputs tarball (absolute), integrity, name and version;
+pass the integrity to the publish job through job outputs.
+
+Warnings (always shown) say what airlock publish would refuse, dependency
+specs that only resolve in the source tree, a "main" or "bin" the tarball
+lacks, earlier tarballs packed again, and a git checkout that differs from
+its commit.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 1 {
 				return usageError{fmt.Errorf("pack takes at most one folder, got %d", len(args))}
@@ -44,11 +52,7 @@ integrity to the publish job through job outputs.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			dir := "."
-			if len(args) == 1 {
-				dir = args[0]
-			}
-			return runPack(cmd, e, dir, f)
+			return runPack(cmd, e, args, f)
 		},
 	}
 	fl := cmd.Flags()
@@ -61,11 +65,12 @@ integrity to the publish job through job outputs.`,
 	return cmd
 }
 
-func runPack(cmd *cobra.Command, e *env, dir string, f packFlags) error {
-	log := slog.New(slog.DiscardHandler)
-	if f.verbose {
-		log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+func runPack(cmd *cobra.Command, e *env, args []string, f packFlags) error {
+	dir := "."
+	if len(args) == 1 {
+		dir = args[0]
 	}
+	log := newLogger(e, f.verbose)
 	res, err := pack.Pack(cmd.Context(), dir, pack.Options{
 		Destination:   f.destination,
 		DryRun:        f.dryRun,
@@ -80,9 +85,17 @@ func runPack(cmd *cobra.Command, e *env, dir string, f packFlags) error {
 		return err
 	}
 	rep := res.Report
+	shown := tarballPath(args, f.destination, rep.Filename)
 	if !f.dryRun {
+		abs, err := filepath.Abs(res.Tarball)
+		if err != nil {
+			return err
+		}
 		outs := []ciout.Output{
-			{Name: "tarball", Value: res.Tarball},
+			// Later steps of the job read this; actions resolve relative
+			// paths against the workspace, not a run step's
+			// working-directory, so it is absolute.
+			{Name: "tarball", Value: abs},
 			{Name: "integrity", Value: rep.Integrity},
 			{Name: "name", Value: rep.Name},
 			{Name: "version", Value: rep.Version},
@@ -93,6 +106,9 @@ func runPack(cmd *cobra.Command, e *env, dir string, f packFlags) error {
 			}
 		}
 		if f.dotenv != "" {
+			// A later job reads this, in its own checkout, perhaps at
+			// another absolute path: the path as stdout has it.
+			outs[0].Value = shown
 			env := make([]ciout.Output, len(outs))
 			for i, o := range outs {
 				env[i] = ciout.Output{Name: "AIRLOCK_" + strings.ToUpper(o.Name), Value: o.Value}
@@ -110,12 +126,25 @@ func runPack(cmd *cobra.Command, e *env, dir string, f packFlags) error {
 		_, err = fmt.Fprintf(e.stdout, "%s\n", out)
 		return err
 	}
-	printPackSummary(e, res, f.dryRun)
-	_, err = fmt.Fprintln(e.stdout, rep.Filename)
+	printPackSummary(e, res, shown, f.dryRun)
+	_, err = fmt.Fprintln(e.stdout, shown)
 	return err
 }
 
-func printPackSummary(e *env, res *pack.Result, dryRun bool) {
+// tarballPath is the tarball's path as the user would write it: under the
+// destination or the package folder as they were given, or the bare file
+// name when neither was.
+func tarballPath(args []string, destination, filename string) string {
+	switch {
+	case destination != "":
+		return filepath.Join(destination, filename)
+	case len(args) == 1:
+		return filepath.Join(args[0], filename)
+	}
+	return filename
+}
+
+func printPackSummary(e *env, res *pack.Result, shown string, dryRun bool) {
 	rep := res.Report
 	w := e.stderr
 	fmt.Fprintf(w, "package: %s@%s\n", rep.Name, rep.Version)
@@ -143,9 +172,9 @@ func printPackSummary(e *env, res *pack.Result, dryRun bool) {
 	fmt.Fprintf(w, "total files:   %d\n", rep.EntryCount)
 	switch {
 	case dryRun:
-		fmt.Fprintln(w, "dry run: nothing written")
+		fmt.Fprintf(w, "dry run: nothing written (would write %s)\n", shown)
 	default:
-		fmt.Fprintf(w, "wrote %s\n", res.Tarball)
-		fmt.Fprintf(w, "wrote %s\n", res.Receipt)
+		fmt.Fprintf(w, "wrote %s\n", shown)
+		fmt.Fprintf(w, "wrote %s\n", shown+pack.ReceiptSuffix)
 	}
 }

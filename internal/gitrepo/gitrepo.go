@@ -1,5 +1,6 @@
 // Package gitrepo reads the commit a git checkout is at, from the files in
-// .git, without running git.
+// .git without running git, and (running git status) whether the checkout
+// differs from that commit.
 package gitrepo
 
 import (
@@ -19,7 +20,7 @@ var objectID = regexp.MustCompile(`^[0-9a-f]{40}([0-9a-f]{24})?$`)
 
 // Head returns the commit id HEAD points at in the checkout holding dir.
 func Head(dir string) (string, error) {
-	gitDir, common, err := find(dir)
+	gitDir, common, _, err := find(dir)
 	if err != nil {
 		return "", err
 	}
@@ -44,27 +45,27 @@ func Head(dir string) (string, error) {
 	return ref, nil
 }
 
-// find returns the git folder for dir and the common folder holding refs
-// (they differ in linked worktrees).
-func find(dir string) (gitDir, common string, err error) {
+// find returns the git folder for dir, the common folder holding refs
+// (they differ in linked worktrees), and the top folder of the checkout.
+func find(dir string) (gitDir, common, top string, err error) {
 	dir, err = filepath.Abs(dir)
 	if err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
 	for {
 		p := filepath.Join(dir, ".git")
 		st, err := os.Stat(p)
 		if err == nil {
 			if st.IsDir() {
-				return p, p, nil
+				return p, p, dir, nil
 			}
 			data, err := os.ReadFile(p)
 			if err != nil {
-				return "", "", err
+				return "", "", "", err
 			}
 			target, ok := strings.CutPrefix(strings.TrimSpace(string(data)), "gitdir: ")
 			if !ok {
-				return "", "", fmt.Errorf("%s: not a gitdir file", p)
+				return "", "", "", fmt.Errorf("%s: not a gitdir file", p)
 			}
 			if !filepath.IsAbs(target) {
 				target = filepath.Join(dir, target)
@@ -76,11 +77,11 @@ func find(dir string) (gitDir, common string, err error) {
 					common = filepath.Join(target, common)
 				}
 			}
-			return target, common, nil
+			return target, common, dir, nil
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", "", ErrNotRepository
+			return "", "", "", ErrNotRepository
 		}
 		dir = parent
 	}

@@ -86,7 +86,23 @@ func Read(dir string) (*Manifest, error) {
 // Parse normalizes package.json contents. pkgFS, when not nil, is the
 // package folder, used to expand directories.bin.
 func Parse(data []byte, pkgFS fs.FS) (*Manifest, error) {
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	raw, err := decodeObject(data)
+	if err != nil {
+		return nil, err
+	}
+	m := &Manifest{Raw: raw}
+	if err := m.normalize(pkgFS, keyOrder(trimBOM(data))); err != nil {
+		return nil, &Error{Err: err}
+	}
+	return m, nil
+}
+
+func trimBOM(data []byte) []byte { return bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) }
+
+// decodeObject decodes package.json contents, which must be one JSON
+// object, keeping numbers as written.
+func decodeObject(data []byte) (map[string]any, error) {
+	data = trimBOM(data)
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var doc any
@@ -100,11 +116,7 @@ func Parse(data []byte, pkgFS fs.FS) (*Manifest, error) {
 	if !ok {
 		return nil, &Error{Err: errors.New("package.json must contain a JSON object")}
 	}
-	m := &Manifest{Raw: raw}
-	if err := m.normalize(pkgFS, keyOrder(data)); err != nil {
-		return nil, &Error{Err: err}
-	}
-	return m, nil
+	return raw, nil
 }
 
 func (m *Manifest) normalize(pkgFS fs.FS, order map[string][]string) error {
