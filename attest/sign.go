@@ -49,8 +49,9 @@ type SignOptions struct {
 	// called once; the token goes to Fulcio only and is never logged or
 	// put in an error.
 	IDToken func(ctx context.Context) (string, error)
-	// HTTP is the client for Fulcio and Rekor; nil means one with a 30s
-	// timeout.
+	// HTTP is the client for Fulcio and Rekor: both get its transport
+	// (nil: http.DefaultTransport), none of sigstore-go's own. Requests
+	// time out after 30s unless it has a timeout of its own.
 	HTTP *http.Client
 	// TrustedRoot, if set, is a trusted_root.json the new bundle is
 	// verified against before Sign returns it (no identity policy: the
@@ -76,9 +77,12 @@ func Sign(ctx context.Context, statement []byte, o SignOptions) ([]byte, error) 
 	}
 	fulcioURL := strings.TrimSuffix(orDefault(o.FulcioURL, DefaultFulcioURL), "/")
 	rekorURL := strings.TrimSuffix(orDefault(o.RekorURL, DefaultRekorURL), "/")
-	httpClient := o.HTTP
-	if httpClient == nil {
-		httpClient = &http.Client{Timeout: signTimeout}
+	httpClient := &http.Client{Timeout: signTimeout}
+	if o.HTTP != nil {
+		*httpClient = *o.HTTP
+		if httpClient.Timeout == 0 {
+			httpClient.Timeout = signTimeout
+		}
 	}
 	var trusted root.TrustedMaterial
 	if o.TrustedRoot != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -40,6 +41,7 @@ type publishFlags struct {
 	maxUnpacked   int64
 	maxEntrySize  int64
 	maxRatio      float64
+	net           netFlags
 }
 
 func newPublishCmd(e *env) *cobra.Command {
@@ -92,6 +94,20 @@ registry lists as public; --no-provenance turns it off.
 signature and transparency-log entry, and that its one subject is this
 package, version and tarball digest.
 
+Connections (the registry, the CI's ID-token endpoint, Fulcio, Rekor) take
+a proxy and trust roots only from --proxy, --noproxy and --cafile, or from
+the user's own npmrc: never from HTTPS_PROXY, SSL_CERT_FILE and the like,
+which an earlier job can set (GitLab turns a dotenv report into
+variables). Each such variable that is ignored is named on stderr.
+strict-ssl=false is refused. An ID token is only ever sent to the
+registry its audience names.
+
+Nothing is published half-way: every pin, then every check of every
+tarball (inspection, npm's rules, credentials and the token exchange, what
+the registry already has, the provenance refusals) runs before the first
+signature and the first upload. --dry-run runs all of them, so it fails
+where the real run would.
+
 --stage sends each version to the registry's staged-publish endpoint
 instead (npm stage publish): it waits there until a maintainer approves it
 with 2FA ('airlock stage approve ID'). The stage id is printed.`,
@@ -128,6 +144,7 @@ with 2FA ('airlock stage approve ID'). The stage id is printed.`,
 	fl.Int64Var(&f.maxUnpacked, "max-unpacked-size", 0, "most bytes a tarball may unpack to (default 1 GiB)")
 	fl.Int64Var(&f.maxEntrySize, "max-entry-size", 0, "most bytes one file in a tarball may have (default 512 MiB)")
 	fl.Float64Var(&f.maxRatio, "max-ratio", 0, "most unpacked bytes per compressed byte, past the first 4 MiB (default 200)")
+	f.net.register(fl)
 	return cmd
 }
 
@@ -152,6 +169,7 @@ func runPublish(cmd *cobra.Command, e *env, args []string, f publishFlags) error
 		return fmt.Errorf("reading npm configuration: %w", err)
 	}
 	log := newLogger(e, f.verbose)
+	logConfigFiles(log, cfg)
 	limits := inspect.DefaultLimits()
 	if f.maxEntries > 0 {
 		limits.MaxEntries = f.maxEntries
@@ -165,13 +183,17 @@ func runPublish(cmd *cobra.Command, e *env, args []string, f publishFlags) error
 	if f.maxRatio > 0 {
 		limits.MaxRatio = f.maxRatio
 	}
-	client := &registry.Client{UserAgent: "airlock/" + toolVersion(), Logger: log}
-	choice, err := oidcauth.Choose(oidcauth.Options{Mode: mode, Env: idtoken.Detect(e.lookup), Config: cfg, Client: client, Logger: log})
+	pol, err := networkPolicy(e, f.net, cfg, credentials)
+	if err != nil {
+		return err
+	}
+	client := &registry.Client{UserAgent: "airlock/" + toolVersion(), Logger: log, HTTP: pol.Client()}
+	choice, err := oidcauth.Choose(oidcauth.Options{Mode: mode, Env: idtoken.Detect(e.lookup), Config: cfg, Client: client, HTTP: pol.Client(), Logger: log})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stderr, "airlock: %s\n", choice.Why)
-	prov, err := provenanceSource(e, f, choice.Path == "oidc")
+	prov, err := provenanceSource(e, f, choice.Path == "oidc", pol.Client())
 	if err != nil {
 		return err
 	}
@@ -266,11 +288,12 @@ func pins(args []string, f publishFlags) ([]stage.Tarball, error) {
 }
 
 // provenanceSource reads the provenance flags.
-func provenanceSource(e *env, f publishFlags, trustedOIDC bool) (attest.Source, error) {
+func provenanceSource(e *env, f publishFlags, trustedOIDC bool, hc *http.Client) (attest.Source, error) {
 	c := attest.Choice{
 		On: f.provenance, Off: f.noProvenance, TrustedOIDC: trustedOIDC,
 		Env:  idtoken.Detect(e.lookup),
-		Sign: attest.SignOptions{FulcioURL: f.fulcioURL, RekorURL: f.rekorURL},
+		Sign: attest.SignOptions{FulcioURL: f.fulcioURL, RekorURL: f.rekorURL, HTTP: hc},
+		HTTP: hc,
 	}
 	if f.provFile != "" {
 		data, err := os.ReadFile(f.provFile)

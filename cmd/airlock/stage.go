@@ -37,7 +37,11 @@ a human with their own npm token, and work as npm 11's 'npm stage' does:
 
 IDs are the UUIDs 'airlock stage list' shows. Configuration and
 credentials come from .npmrc files and npm_config_* variables as npm
-reads them. airlock never prompts: give the one-time password with --otp.`,
+reads them, except how to connect: a proxy or trust roots only from
+--proxy, --noproxy, --cafile or the user's npmrc, never from variables
+such as HTTPS_PROXY or SSL_CERT_FILE (airlock says which it ignored), and
+strict-ssl=false is refused. airlock never prompts: give the one-time
+password with --otp.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageError{fmt.Errorf("stage needs a subcommand: %s", stageSubcommands)}
@@ -57,10 +61,14 @@ type reviewFlags struct {
 	registry string
 	otp      string
 	json     bool
+	verbose  bool
+	net      netFlags
 }
 
 func (f *reviewFlags) add(cmd *cobra.Command, json, otp bool) {
 	cmd.Flags().StringVar(&f.registry, "registry", "", "registry URL (default: from npm configuration)")
+	cmd.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "log each step to stderr")
+	f.net.register(cmd.Flags())
 	if json {
 		cmd.Flags().BoolVar(&f.json, "json", false, "print the registry's JSON")
 	}
@@ -82,9 +90,15 @@ func (f *reviewFlags) options(e *env) (stage.ReviewOptions, error) {
 	if err != nil {
 		return stage.ReviewOptions{}, fmt.Errorf("reading npm configuration: %w", err)
 	}
+	log := newLogger(e, f.verbose)
+	logConfigFiles(log, cfg)
+	pol, err := networkPolicy(e, f.net, cfg, credentials)
+	if err != nil {
+		return stage.ReviewOptions{}, err
+	}
 	return stage.ReviewOptions{
 		Config: cfg,
-		Client: &registry.Client{UserAgent: "airlock/" + toolVersion()},
+		Client: &registry.Client{UserAgent: "airlock/" + toolVersion(), HTTP: pol.Client(), Logger: log},
 	}, nil
 }
 

@@ -3,10 +3,13 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +22,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/airlockdev/airlock/internal/frontdoor"
+	"github.com/airlockdev/airlock/internal/network/networktest"
 	"github.com/airlockdev/airlock/internal/oidcissuer"
 	"github.com/airlockdev/airlock/internal/registrytest"
 	"github.com/airlockdev/airlock/internal/sigstoretest"
@@ -144,9 +148,11 @@ func (w *world) commands() map[string]func(ts *testscript.TestScript, neg bool, 
 		"otp": func(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Setenv("OTP", frontdoor.TOTP(w.otpSecret, time.Now()))
 		},
-		"no-secrets": w.cmdNoSecrets,
-		"dotenv":     cmdDotenv,
-		"capture":    cmdCapture,
+		"no-secrets":   w.cmdNoSecrets,
+		"tls-registry": w.cmdTLSRegistry,
+		"proxy":        cmdProxy,
+		"dotenv":       cmdDotenv,
+		"capture":      cmdCapture,
 		"npm-install": func(ts *testscript.TestScript, neg bool, args []string) {
 			if len(args) != 2 {
 				ts.Fatalf("usage: npm-install NAME VERSION")
@@ -271,10 +277,15 @@ func (w *world) cmdTrust(ts *testscript.TestScript, neg bool, args []string) {
 	w.front.SetPublishers(args[0], []frontdoor.TrustedPublisher{p})
 }
 
-// no-secrets: the last command's stdout and stderr hold no credential the
-// world handed out, nor the job's request token or NPM_ID_TOKEN.
+// no-secrets [FILE...]: the last command's stdout and stderr, and the
+// files if they exist, hold no credential the world handed out, nor the
+// job's request token or NPM_ID_TOKEN.
 func (w *world) cmdNoSecrets(ts *testscript.TestScript, neg bool, args []string) {
 	out := ts.ReadFile("stdout") + ts.ReadFile("stderr")
+	for _, f := range args {
+		data, _ := os.ReadFile(ts.MkAbs(f))
+		out += string(data)
+	}
 	secrets := w.secrets()
 	for _, v := range []string{"ACTIONS_ID_TOKEN_REQUEST_TOKEN", "NPM_ID_TOKEN"} {
 		if s := ts.Getenv(v); s != "" {
@@ -358,4 +369,40 @@ func (w *world) npmInstall(ts *testscript.TestScript, name, version string) {
 	if pkg.Name != name || pkg.Version != version {
 		ts.Fatalf("npm installed %s@%s, want %s@%s", pkg.Name, pkg.Version, name, version)
 	}
+}
+
+// tls-registry: the front door over TLS with a CA of its own; sets
+// TLS_REGISTRY (https://127.0.0.1:PORT/) and REGISTRY_CA (the CA's file).
+func (w *world) cmdTLSRegistry(ts *testscript.TestScript, neg bool, args []string) {
+	ca, err := networktest.NewCA("registry CA")
+	ts.Check(err)
+	up, err := url.Parse(w.frontURL)
+	ts.Check(err)
+	srv, err := networktest.NewTLSServer(ca, httputil.NewSingleHostReverseProxy(up))
+	ts.Check(err)
+	ts.Defer(srv.Close)
+	ts.Check(os.WriteFile(ts.MkAbs("registry-ca.pem"), ca.PEM, 0o644))
+	ts.Setenv("TLS_REGISTRY", srv.URL+"/")
+	ts.Setenv("REGISTRY_CA", ts.MkAbs("registry-ca.pem"))
+}
+
+// proxy NAME [intercept]: a proxy that logs what passes through it to
+// NAME.log; NAME is set to its URL. With intercept it is an attacker's:
+// it presents certificates of its own CA (NAME-ca.pem), reads the
+// requests, and forwards them to servers REGISTRY_CA vouches for.
+func cmdProxy(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 1 {
+		ts.Fatalf("usage: proxy NAME [intercept]")
+	}
+	o := networktest.ProxyOptions{LogFile: ts.MkAbs(args[0] + ".log")}
+	if len(args) > 1 && args[1] == "intercept" {
+		ca, err := networktest.NewCA("attacker CA")
+		ts.Check(err)
+		ts.Check(os.WriteFile(ts.MkAbs(args[0]+"-ca.pem"), ca.PEM, 0o644))
+		o.Intercept, o.Upstream = ca, x509.NewCertPool()
+		o.Upstream.AppendCertsFromPEM([]byte(ts.ReadFile(ts.Getenv("REGISTRY_CA"))))
+	}
+	p := networktest.NewProxy(o)
+	ts.Defer(p.Close)
+	ts.Setenv(args[0], p.URL)
 }

@@ -186,10 +186,13 @@ func Audience(registryURL string) (string, error) {
 // Fetcher obtains ID tokens.
 type Fetcher struct {
 	Env *Env
-	// HTTP sends the request to GitHub's endpoint; nil means a client
-	// with a 30-second timeout.
+	// HTTP sends the request to GitHub's endpoint; nil means a client on
+	// http.DefaultTransport. The request is bounded to 30 seconds unless
+	// HTTP has a timeout of its own.
 	HTTP *http.Client
 }
+
+const requestTimeout = 30 * time.Second
 
 // Fetch obtains an ID token for audience (GitHub Actions only; the other
 // providers fix the audience when they set NPM_ID_TOKEN).
@@ -239,9 +242,12 @@ func (f Fetcher) github(ctx context.Context, audience string) (npmrc.Secret, err
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("Authorization", "Bearer "+f.Env.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN"))
-	hc := f.HTTP
-	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
+	hc := &http.Client{Timeout: requestTimeout}
+	if f.HTTP != nil {
+		*hc = *f.HTTP
+		if hc.Timeout == 0 {
+			hc.Timeout = requestTimeout
+		}
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
@@ -249,7 +255,13 @@ func (f Fetcher) github(ctx context.Context, audience string) (npmrc.Secret, err
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return npmrc.Secret{}, hint.With(fmt.Errorf("%w: GET %s: %v", ErrEndpoint, shown, err), "run the job again; GitHub's token service may be unavailable")
+		advice := "run the job again; GitHub's token service may be unavailable"
+		if inner := hint.Of(err); inner != "" {
+			advice += "; " + inner
+		}
+		// %v, not %w: nothing of the request, which carries the request
+		// token, is kept.
+		return npmrc.Secret{}, hint.With(fmt.Errorf("%w: GET %s: %v", ErrEndpoint, shown, err), advice)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
@@ -268,6 +280,25 @@ func (f Fetcher) github(ctx context.Context, audience string) (npmrc.Secret, err
 			"run the job again; if it keeps failing, report it to GitHub support")
 	}
 	return npmrc.NewSecret(strings.TrimSpace(answer.Value)), nil
+}
+
+// Audiences are the token's aud claim; nil when the token is not a JWT
+// airlock can read or has no aud.
+func (t Token) Audiences() []string {
+	if t.Claims == nil {
+		return nil
+	}
+	return t.Claims.Audience()
+}
+
+// HasAudience reports whether aud is one of the token's audiences.
+func (t Token) HasAudience(aud string) bool {
+	for _, a := range t.Audiences() {
+		if strings.EqualFold(a, aud) {
+			return true
+		}
+	}
+	return false
 }
 
 // Described lists the claims worth showing to compare a token with a

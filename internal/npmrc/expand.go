@@ -12,6 +12,24 @@ import "strings"
 // 2n backslashes become n followed by the expansion, 2n+1 become n
 // followed by the reference as written.
 func expand(s string, env map[string]string) (string, []string) {
+	return expandWith(s, func(name string) (string, bool) {
+		v, ok := env[name]
+		return v, ok
+	})
+}
+
+// references lists the variables s refers to as ${NAME} or ${NAME?},
+// set or not, as expand would read them.
+func references(s string) []string {
+	var names []string
+	expandWith(s, func(name string) (string, bool) {
+		names = append(names, name)
+		return "", true
+	})
+	return names
+}
+
+func expandWith(s string, lookup func(string) (string, bool)) (string, []string) {
 	if !strings.Contains(s, "${") {
 		return s, nil
 	}
@@ -48,7 +66,7 @@ func expand(s string, env map[string]string) (string, []string) {
 		b.WriteString(strings.Repeat(`\`, nesc/2))
 		if nesc%2 == 1 {
 			b.WriteString(s[j:end])
-		} else if v, ok := env[name]; ok {
+		} else if v, ok := lookup(name); ok {
 			b.WriteString(v)
 		} else if !optional {
 			b.WriteString("${" + name + "}")

@@ -10,7 +10,9 @@ import (
 type fieldCtx struct {
 	env  map[string]string
 	home string
-	cwd  string
+	// homeVar: home is $HOME from env, not given by the caller.
+	homeVar bool
+	cwd     string
 }
 
 // parseField is @npmcli/config's parseField: trim, split lists, coerce

@@ -68,6 +68,7 @@ type Config struct {
 	// default instead (an inherited setter), so later layers override it.
 	globalconfigSet bool
 	warnings        []string
+	files           []File
 }
 
 type layer struct {
@@ -81,6 +82,9 @@ type entry struct {
 	val    Value
 	source string
 	unset  []string // ${VAR} references left unexpanded
+	// vars are the environment variables the setting was made from: its
+	// ${VAR} references, set or not, and HOME for a path under ~/.
+	vars []string
 }
 
 func newLayer(name string) *layer { return &layer{name: name, data: map[string]entry{}} }
@@ -119,12 +123,12 @@ func Load(src Sources) (*Config, error) {
 		}
 		env[k] = v
 	}
-	home := src.Home
+	home, homeVar := src.Home, false
 	if home == "" {
-		home = env["HOME"]
+		home, homeVar = env["HOME"], true
 	}
 	c := &Config{
-		fc:       fieldCtx{env: env, home: home, cwd: src.Cwd},
+		fc:       fieldCtx{env: env, home: home, homeVar: homeVar, cwd: src.Cwd},
 		src:      src,
 		loaded:   map[string]string{},
 		flagKeys: map[string]bool{},
@@ -166,17 +170,18 @@ func (c *Config) defaults() *layer {
 	def := newLayer("default")
 	for _, k := range sortedKeys(definitions) {
 		v := definitions[k].dflt
+		var vars []string
 		switch k {
 		case "prefix":
 			if c.fc.env["PREFIX"] == "" {
 				continue // npm would use node's prefix, which airlock cannot know
 			}
-			v = str(c.fc.env["PREFIX"])
+			v, vars = str(c.fc.env["PREFIX"]), []string{"PREFIX"}
 		case "globalconfig":
 			continue // computed from prefix, see globalConfigPath
 		}
 		pv, _ := c.fc.parseField(v, k, false)
-		def.set(k, entry{val: pv, source: "default"})
+		def.set(k, entry{val: pv, source: "default", vars: append(vars, c.fc.homeVars(k, v)...)})
 	}
 	return def
 }
@@ -206,26 +211,77 @@ func (c *Config) loadEnv(names []string) error {
 
 // loadFiles reads the project, user and global npmrc. Each can move the
 // next: the project npmrc can set userconfig, both can set globalconfig.
+// Every file npm's rules lead to is recorded for Files, read or not.
 func (c *Config) loadFiles() error {
-	if c.src.Cwd != "" && !c.globalMode() {
-		project := filepath.Join(c.localPrefix(c.src.Cwd), ".npmrc")
-		if project != c.userConfigPath() {
-			if err := c.loadFile("project", project); err != nil {
-				return err
-			}
+	switch {
+	case c.src.Cwd == "":
+		c.files = append(c.files, File{Layer: "project", Reason: "no current folder was given, so there is no project config"})
+	case c.globalMode():
+		c.files = append(c.files, File{Layer: "project", Reason: "npm reads no project config with --global or location=global"})
+	default:
+		prefix, why := c.localPrefix(c.src.Cwd)
+		project := filepath.Join(prefix, ".npmrc")
+		f := File{Layer: "project", Path: project, ChosenBy: why}
+		if project == c.userConfigPath() {
+			f.Reason = "it is also the user config, and npm reads a file once"
+			c.files = append(c.files, f)
+		} else if err := c.loadFile(&f); err != nil {
+			return err
+		}
+		if here := filepath.Join(c.src.Cwd, ".npmrc"); here != project && isFile(here) {
+			c.files = append(c.files, File{Layer: "project", Path: here, ChosenBy: why,
+				Reason: fmt.Sprintf("npm reads the project config of %s, %s, not of the current folder", prefix, why)})
 		}
 	}
-	if err := c.loadFile("user", c.userConfigPath()); err != nil {
+	user := File{Layer: "user", Path: c.userConfigPath(), ChosenBy: "caller", SetBy: "caller", SetIn: "caller"}
+	if c.src.UserConfig == "" {
+		e, _ := c.get("userconfig")
+		user.ChosenBy, user.SetBy, user.SetIn, user.Vars = "userconfig ("+e.source+")", c.layerOfSource(e.source), e.source, e.vars
+	}
+	if err := c.loadFile(&user); err != nil {
 		return err
 	}
 	c.global = c.src.GlobalConfig
+	global := File{Layer: "global", Path: c.global, ChosenBy: "caller", SetBy: "caller", SetIn: "caller"}
 	if c.global == "" {
-		c.global = c.globalConfigPath()
+		c.global, global = c.globalConfigPath()
+		if global.SetBy == "user" {
+			global.Vars = append(global.Vars, user.Vars...)
+		}
 	}
 	if c.global == "" {
+		global.Reason = "airlock does not know npm's prefix (npm takes it from the node binary): set globalconfig or PREFIX to read one"
+		c.files = append(c.files, global)
 		return nil
 	}
-	return c.loadFile("global", c.global)
+	return c.loadFile(&global)
+}
+
+func isFile(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Mode().IsRegular()
+}
+
+// layerOfSource is the layer a setting made at source (as Get says it)
+// belongs to: "cli", "env", "default", "caller", or the layer of the
+// npmrc it was read from.
+func (c *Config) layerOfSource(source string) string {
+	switch {
+	case source == "flag":
+		return "cli"
+	case strings.HasPrefix(source, "env "):
+		return "env"
+	case source == "default", source == "caller", source == "publishConfig":
+		return source
+	}
+	if i := strings.LastIndexByte(source, ':'); i > 0 {
+		for _, l := range c.layers {
+			if l.file == source[:i] {
+				return l.name
+			}
+		}
+	}
+	return ""
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -253,7 +309,7 @@ outer:
 			}
 			return fmt.Errorf("%s: --%s cannot be provided when using --%s", source(s), s.Key, ex)
 		}
-		e := entry{val: v, source: source(s), unset: append(kUnset, vUnset...)}
+		e := entry{val: v, source: source(s), unset: append(kUnset, vUnset...), vars: settingVars(c.fc, s, k)}
 		if k == "globalconfig" && !c.globalconfigSet {
 			c.globalconfigSet = true
 			c.layer("default").set(k, e)
@@ -287,9 +343,11 @@ func (c *Config) isDefault(key string) bool {
 }
 
 // loadFile reads an npmrc into a new layer just above the lower ones
-// (project, then user, then global). A missing file is no layer; any other
-// read failure is an error, where npm would quietly go on without it.
-func (c *Config) loadFile(name, path string) error {
+// (project, then user, then global), and records f. A missing file is no
+// layer; any other read failure is an error, where npm would quietly go
+// on without it.
+func (c *Config) loadFile(f *File) error {
+	name, path := f.Layer, f.Path
 	if prev, ok := c.loaded[path]; ok {
 		return fmt.Errorf("loading %s config %s: it is already loaded as the %s config", name, path, prev)
 	}
@@ -300,6 +358,8 @@ func (c *Config) loadFile(name, path string) error {
 	}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		f.Reason = "it does not exist"
+		c.files = append(c.files, *f)
 		return nil
 	}
 	if err != nil {
@@ -309,6 +369,8 @@ func (c *Config) loadFile(name, path string) error {
 	if err != nil {
 		return fmt.Errorf("reading %s config: %w", name, err)
 	}
+	f.Read = true
+	c.files = append(c.files, *f)
 	l := newLayer(name)
 	l.file = path
 	n := len(c.layers)
@@ -336,20 +398,21 @@ func (c *Config) globalMode() bool {
 
 // localPrefix is where npm looks for the project .npmrc: --prefix, or the
 // nearest folder up from cwd with a package.json or node_modules, or cwd.
-// npm also climbs to a workspace root above that; airlock does not.
-func (c *Config) localPrefix(cwd string) string {
+// npm also climbs to a workspace root above that; airlock does not. why
+// says which rule chose it.
+func (c *Config) localPrefix(cwd string) (dir, why string) {
 	if e, ok := c.layer("cli").data["prefix"]; ok && truthy(e.val) {
-		return jsString(e.val)
+		return jsString(e.val), "as --prefix says"
 	}
 	for dir := cwd; ; dir = filepath.Dir(dir) {
 		if st, err := os.Stat(filepath.Join(dir, "package.json")); err == nil && st.Mode().IsRegular() {
-			return dir
+			return dir, "the nearest folder up from the current folder with a package.json"
 		}
 		if st, err := os.Stat(filepath.Join(dir, "node_modules")); err == nil && st.IsDir() {
-			return dir
+			return dir, "the nearest folder up from the current folder with a node_modules"
 		}
 		if filepath.Dir(dir) == dir {
-			return cwd
+			return cwd, "the current folder, as no folder up from it has a package.json or node_modules"
 		}
 	}
 }
@@ -362,14 +425,23 @@ func (c *Config) userConfigPath() string {
 	return jsString(e.val)
 }
 
-func (c *Config) globalConfigPath() string {
+// globalConfigPath is the global npmrc npm would read, "" if airlock
+// cannot know it, with what chose it.
+func (c *Config) globalConfigPath() (string, File) {
+	f := File{Layer: "global"}
 	if e, ok := c.get("globalconfig"); ok {
-		return jsString(e.val)
+		f.Path, f.ChosenBy, f.SetBy, f.SetIn, f.Vars = jsString(e.val), "globalconfig ("+e.source+")", c.layerOfSource(e.source), e.source, e.vars
+		return f.Path, f
 	}
 	if e, ok := c.get("prefix"); ok && e.val.Kind == KindString {
-		return c.fc.resolve(e.val.Str, "etc/npmrc")
+		f.Path = c.fc.resolve(e.val.Str, "etc/npmrc")
+		f.ChosenBy, f.SetBy, f.SetIn, f.Vars = "prefix ("+e.source+")", c.layerOfSource(e.source), e.source, e.vars
+		if e.source == "default" {
+			f.ChosenBy = "prefix (the PREFIX variable)"
+		}
+		return f.Path, f
 	}
-	return ""
+	return "", f
 }
 
 func (c *Config) cleanLayer(l *layer) {

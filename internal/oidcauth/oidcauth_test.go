@@ -45,13 +45,14 @@ func TestChoose(t *testing.T) {
 		path string // "" for an error
 		says string
 	}{
-		{Auto, gh, "oidc", "not used as a fallback"},
-		{OIDC, gh, "oidc", "GitHub Actions"},
-		{Token, gh, "token", "ID token the CI offers is not used"},
-		{Auto, []string{"GITHUB_ACTIONS=true"}, "token", "id-token: write"},
+		{Auto, gh, "oidc", "using trusted publishing: GitHub Actions offers an ID token (id-token: write), exchanged for a short-lived publish token for each package; a configured token is not used as a fallback"},
+		{OIDC, gh, "oidc", "using trusted publishing: GitHub Actions offers an ID token (id-token: write), exchanged for a short-lived publish token for each package"},
+		{Auto, []string{"GITLAB_CI=true", "NPM_ID_TOKEN=x"}, "oidc", "using trusted publishing: GitLab CI offers an ID token (NPM_ID_TOKEN)"},
+		{Token, gh, "token", "using the npm configuration's credentials, as --auth token asks; the ID token GitHub Actions offers is not used"},
+		{Auto, []string{"GITHUB_ACTIONS=true"}, "token", "using the npm configuration's credentials, since there is no OIDC ID token on offer: GitHub Actions did not give this job an ID token"},
 		{OIDC, []string{"GITHUB_ACTIONS=true"}, "", "id-token: write"},
 		{OIDC, nil, "", "not GitHub Actions"},
-		{Auto, nil, "token", "no OIDC ID token on offer"},
+		{Auto, nil, "token", "using the npm configuration's credentials, since there is no OIDC ID token on offer: this is not GitHub Actions"},
 	}
 	for _, c := range cases {
 		ch, err := Choose(Options{Mode: c.mode, Env: idtoken.Detect(lookupIn(c.env)), Config: config(t, reg)})

@@ -1,14 +1,21 @@
 package registry
 
 import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"syscall"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/airlockdev/airlock/internal/hint"
 )
 
 var (
@@ -112,6 +119,55 @@ func hintFor(method string, status int, exists bool) string {
 		return "the registry failed to answer: check its status page and try again later"
 	}
 	return ""
+}
+
+// connectionHint says what to check when no answer came from u: the
+// URL, the registry, DNS, the certificate, the proxy. Advice the
+// transport attached (the proxy or trust variables it ignored) follows.
+func connectionHint(u *url.URL, err error) string {
+	host := u.Host
+	var (
+		dns *net.DNSError
+		op  *net.OpError
+		h   string
+	)
+	switch {
+	case errors.Is(err, context.Canceled):
+		return hint.Of(err)
+	case IsCertificateError(err):
+		h = "the registry's TLS certificate is not trusted (signed by an authority airlock does not trust, expired, or for another host): if the registry uses a private CA, pass it with --cafile or set cafile in the user's npmrc"
+	case errors.As(err, &op) && op.Op == "proxyconnect":
+		h = "the proxy could not be reached: check the proxy's address (--proxy, or proxy and https-proxy in the npmrc)"
+	case errors.As(err, &dns):
+		h = fmt.Sprintf("the host name %s does not resolve: check the registry URL (--registry, or registry in the npmrc) and the job's DNS", u.Hostname())
+	case errors.Is(err, syscall.ECONNREFUSED):
+		h = fmt.Sprintf("nothing accepts connections at %s: check the registry URL (--registry, or registry in the npmrc) and that the registry is up", host)
+	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
+		h = fmt.Sprintf("%s did not answer in time: check that the registry is reachable from this job (a firewall, or a proxy the job must use: --proxy)", host)
+	default:
+		h = fmt.Sprintf("the connection to %s failed: check the registry URL and that the registry is reachable from this job", host)
+	}
+	if inner := hint.Of(err); inner != "" {
+		h += "; " + inner
+	}
+	return h
+}
+
+// IsCertificateError reports whether err is a server's TLS certificate
+// the client did not accept.
+func IsCertificateError(err error) bool {
+	var (
+		cv *tls.CertificateVerificationError
+		ua x509.UnknownAuthorityError
+		he x509.HostnameError
+		ci x509.CertificateInvalidError
+	)
+	return errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &he) || errors.As(err, &ci)
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // registryMessage extracts what a registry said from an error body: the

@@ -63,7 +63,7 @@ func (c *Client) ExchangeIDToken(ctx context.Context, registryURL, name string, 
 		if !ok || ctx.Err() != nil {
 			return "", ex.err
 		}
-		c.log().Warn("retrying the token exchange", "url", RedactURL(u), "attempt", attempt, "delay", delay, "reason", reason(ex))
+		c.warnRetry("the token exchange at "+RedactURL(u), ex, attempt, delay)
 		if err := c.sleep(ctx, delay); err != nil {
 			return "", errors.Join(ex.err, err)
 		}

@@ -117,7 +117,7 @@ func (c *Client) Publish(ctx context.Context, registryURL, name string, doc Publ
 
 		case ex.err == nil && ex.status/100 == 5:
 			herr := ex.httpError(r)
-			log.Warn("publish answered with a server error; reading the packument back", "status", ex.status)
+			log.Warn(fmt.Sprintf("the registry answered the publish with status %d; reading the package back to learn whether the version landed", ex.status))
 			return c.readBack(ctx, res, base, dist, auth, herr)
 
 		case ex.err == nil:
@@ -145,7 +145,7 @@ func (c *Client) Publish(ctx context.Context, registryURL, name string, doc Publ
 		// No answer.
 		if !ex.wrote {
 			if delay, ok := c.Retry.decide(http.MethodPut, ex, attempt, c.now()); ok && ctx.Err() == nil {
-				log.Warn("retrying publish: nothing was sent", "attempt", attempt, "delay", delay, "reason", reason(ex))
+				c.warnRetry("the publish (nothing was sent)", ex, attempt, delay)
 				if err := c.sleep(ctx, delay); err != nil {
 					res.Outcome = NotPublished
 					return res, errors.Join(ex.err, err)
@@ -160,7 +160,7 @@ func (c *Client) Publish(ctx context.Context, registryURL, name string, doc Publ
 			return res, hint.With(fmt.Errorf("publish interrupted after the request was sent: %w", ex.err),
 				"the version may or may not have been published: look it up on the registry before trying again")
 		}
-		log.Warn("publish got no answer; reading the packument back", "reason", reason(ex))
+		log.Warn(fmt.Sprintf("the publish got no answer (%s); reading the package back to learn whether the version landed", reason(ex)))
 		return c.readBack(ctx, res, base, dist, auth, ex.err)
 	}
 }
@@ -255,7 +255,7 @@ func (c *Client) readBack(ctx context.Context, res *PublishResult, base *url.URL
 	res.RegistryIntegrity = got.Integrity
 	if sameTarball(dist, got) {
 		res.Outcome = Published
-		c.log().Warn("the version is on the registry with the same integrity", "package", res.Name, "version", res.Version)
+		c.log().Warn(fmt.Sprintf("%s@%s is on the registry with the same integrity: the publish landed", res.Name, res.Version))
 		return res, nil
 	}
 	res.Outcome = NotPublished

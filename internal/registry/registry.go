@@ -235,6 +235,8 @@ func (c *Client) roundTrip(ctx context.Context, r request) (ex exchange) {
 	if err != nil {
 		ex.err = transportError(r.method, r.url, err)
 		ex.bodyErr = state.get()
+		// A certificate that is not trusted now will not be in a second.
+		ex.final = IsCertificateError(err)
 		return ex
 	}
 	defer resp.Body.Close()
@@ -268,13 +270,17 @@ func (ex *exchange) httpError(r request) error {
 }
 
 // transportError restates a failure of http.Client.Do with the redacted
-// URL (url.Error would repeat the URL as given).
+// URL (url.Error would repeat the URL as given), and says what to check.
 func transportError(method string, u *url.URL, err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
-	return fmt.Errorf("%s %s: %w", method, RedactURL(u), err)
+	e := fmt.Errorf("%s %s: %w", method, RedactURL(u), err)
+	if h := connectionHint(u, err); h != "" {
+		return hint.With(e, h)
+	}
+	return e
 }
 
 // addedSecrets returns the header values Auth set or changed, and for
@@ -323,8 +329,7 @@ func (c *Client) get(ctx context.Context, u *url.URL, auth Auth) ([]byte, error)
 		if !ok || ctx.Err() != nil {
 			return nil, err
 		}
-		c.log().Warn("retrying registry request", "method", r.method, "url", RedactURL(u),
-			"attempt", attempt, "delay", delay, "reason", reason(ex))
+		c.warnRetry("reading "+RedactURL(u), ex, attempt, delay)
 		if serr := c.sleep(ctx, delay); serr != nil {
 			return nil, errors.Join(err, serr)
 		}

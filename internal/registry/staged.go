@@ -253,8 +253,7 @@ func (c *Client) stageDo(ctx context.Context, r request, notFound string) ([]byt
 		if !ok || ctx.Err() != nil {
 			return nil, err
 		}
-		c.log().Warn("retrying registry request", "method", r.method, "url", RedactURL(r.url),
-			"attempt", attempt, "delay", delay, "reason", reason(ex))
+		c.warnRetry(r.method+" "+RedactURL(r.url), ex, attempt, delay)
 		if serr := c.sleep(ctx, delay); serr != nil {
 			return nil, errors.Join(err, serr)
 		}

@@ -72,7 +72,7 @@ func (c *Client) Stage(ctx context.Context, registryURL, name string, doc Publis
 			if !ok || ctx.Err() != nil {
 				return res, ex.err
 			}
-			log.Warn("retrying the staged publish: nothing was sent", "attempt", attempt, "delay", delay, "reason", reason(ex))
+			c.warnRetry("staging (nothing was sent)", ex, attempt, delay)
 			if err := c.sleep(ctx, delay); err != nil {
 				return res, errors.Join(ex.err, err)
 			}
