@@ -354,7 +354,7 @@ func TestPublishRegistryRules(t *testing.T) {
 		t.Errorf("private package: exit %d\n%s", r.code, r.stderr)
 	}
 	r = airlock(t, env, "publish", beta, "--integrity", betaIntegrity, "--json")
-	if r.code != 0 || !strings.Contains(r.stdout, `"tag":"next"`) {
+	if r.code != 0 || !strings.Contains(r.stdout, `"tag":"next"`) || !strings.Contains(r.stdout, `"notes":["the tag \"next\" comes from publishConfig in the tarball's package.json"]`) {
 		t.Errorf("prerelease with publishConfig.tag: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 	tags := reg.Packument(t, "@airlock-example/greet")["dist-tags"].(map[string]any)
