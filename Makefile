@@ -14,6 +14,11 @@ export AIRLOCK_VERDACCIO ?= $(VERDACCIO)
 # Debian: the real Sigstore the provenance tests sign through.
 SIGSTORE    := $(TOOLS)/sigstore
 export AIRLOCK_SIGSTORE ?= $(SIGSTORE)
+# actionlint built from its Go module, for the workflow tests; and the
+# tool that builds the reproducible release archives (internal/release).
+ACTIONLINT  := $(TOOLS)/actionlint
+export AIRLOCK_ACTIONLINT ?= $(ACTIONLINT)
+RELEASE     := go run ./internal/release/cmd/airlock-release
 
 .PHONY: test deps deps-go deps-npm deps-registry deps-sigstore fmt vet example bench fuzz
 
@@ -23,6 +28,7 @@ test: deps fmt vet
 # deps is everything the tests need; its pieces can be installed alone
 # (make example needs only deps-registry, not the 11-minute Sigstore build).
 deps: deps-go deps-registry deps-sigstore
+	@sh internal/release/install-linters.sh "$(ACTIONLINT)"
 
 deps-go:
 	go mod download
@@ -56,3 +62,28 @@ example: deps-registry
 
 bench: deps
 	go test -run '^$$' -bench . -benchmem ./...
+
+# Releases (README: "Releasing airlock"). make release VERSION=vX.Y.Z
+# builds every archive and dist/SHA256SUMS; make release-record writes
+# release/VERSION and release/SHA256SUMS from dist/; make release-check
+# rebuilds the recorded release and compares (TAG=vX.Y.Z also checks that
+# the tag is it); make release-licenses rewrites release/LICENSES.md.
+.PHONY: release release-record release-verify release-check release-licenses
+
+release:
+	@[ -n "$(VERSION)" ] || { echo "usage: make release VERSION=vX.Y.Z"; exit 2; }
+	rm -rf dist
+	$(RELEASE) build -version "$(VERSION)" -out dist
+
+release-record:
+	$(RELEASE) record -dist dist -release release
+
+release-verify:
+	$(RELEASE) verify -dist dist -release release -tag "$(TAG)"
+
+release-check:
+	$(MAKE) release VERSION="$$(cat release/VERSION)"
+	$(MAKE) release-verify
+
+release-licenses:
+	$(RELEASE) licenses -o release/LICENSES.md
