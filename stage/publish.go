@@ -18,8 +18,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/airlockdev/airlock/attest"
@@ -369,10 +371,23 @@ func prepare(ctx context.Context, tb Tarball, o opened, opts Options) (*release,
 	if packument != nil {
 		if v, ok := packument.Versions[m.Version]; ok {
 			if v.Dist.Integrity != sum.integrity {
-				return nil, hint.With(fmt.Errorf("%s: %w (registry has %s, tarball is %s)", m.ID(), ErrVersionExists, orNone(v.Dist.Integrity), sum.integrity),
-					"versions are immutable on npm: bump the version in package.json and pack again")
+				same, why, err := r.sameContents(ctx, v.Dist, opts)
+				if err != nil {
+					return nil, fmt.Errorf("%s is on the registry with another integrity; comparing its contents: %w", m.ID(), err)
+				}
+				if !same {
+					return nil, hint.With(fmt.Errorf("%s: %w (registry has %s, tarball is %s): %s", m.ID(), ErrVersionExists, orNone(v.Dist.Integrity), sum.integrity, why),
+						"versions are immutable on npm: bump the version in package.json and pack again")
+				}
+				res.Notes = append(res.Notes, fmt.Sprintf("the registry's tarball of %s has another integrity (%s) but the same files, bytes and modes: another gzip of the same package", m.ID(), v.Dist.Integrity))
 			}
-			return r, r.rerun(packument.DistTags[tag], tagChosen, opts)
+			if err := r.rerun(packument.DistTags[tag], tagChosen, opts); err != nil {
+				return nil, err
+			}
+			if v.Dist.Integrity != sum.integrity && res.Outcome == registry.AlreadyPublished.String() {
+				res.Outcome = sameContentsOutcome
+			}
+			return r, nil
 		}
 		if err := checkLatest(plan{tag: tag, tagChosen: tagChosen}, m.Version, packument); err != nil {
 			return nil, err
@@ -396,6 +411,69 @@ func prepare(ctx context.Context, tb Tarball, o opened, opts Options) (*release,
 		res.Outcome = "dry run"
 	}
 	return r, nil
+}
+
+// sameContentsOutcome is the outcome of a version the registry has with
+// another integrity but the same contents.
+const sameContentsOutcome = "already published (same contents)"
+
+// sameContents downloads the registry's tarball of the version and
+// compares what it holds with this tarball: the same files, with the same
+// bytes and modes, are the same package whatever the gzip around them (a
+// re-run of a build whose compression differs, or a version packed by
+// another tool). why says what differs.
+func (r *release) sameContents(ctx context.Context, dist registry.Dist, opts Options) (same bool, why string, err error) {
+	if _, err := r.f.Seek(0, io.SeekStart); err != nil {
+		return false, "", err
+	}
+	ours, ourSums, err := inspect.TarballDigests(ctx, r.f, r.sum.size, opts.Limits)
+	if err != nil {
+		return false, "", err
+	}
+	max := max(4*r.sum.size, r.sum.size+16<<20)
+	data, err := opts.Client.Tarball(ctx, r.plan.registry, dist.Tarball, max, r.auth)
+	if err != nil {
+		return false, "", err
+	}
+	if got := integrityOf(data); got != dist.Integrity && !strings.Contains(dist.Integrity, got) {
+		return false, "", fmt.Errorf("the registry's tarball does not match its own integrity %s", orNone(dist.Integrity))
+	}
+	theirs, theirSums, err := inspect.TarballDigests(ctx, bytes.NewReader(data), int64(len(data)), opts.Limits)
+	if err != nil {
+		return false, "", fmt.Errorf("the registry's tarball: %w", err)
+	}
+	return compareFiles(ours.Files, ourSums, theirs.Files, theirSums)
+}
+
+// compareFiles reports whether two packages hold the same files, and
+// otherwise the first difference.
+func compareFiles(a []inspect.File, aSums map[string]inspect.Digest, b []inspect.File, bSums map[string]inspect.Digest) (bool, string, error) {
+	bByPath := make(map[string]inspect.File, len(b))
+	for _, f := range b {
+		bByPath[f.Path] = f
+	}
+	for _, f := range a {
+		g, ok := bByPath[f.Path]
+		switch {
+		case !ok:
+			return false, f.Path + " is only in this tarball", nil
+		case aSums[f.Path] != bSums[f.Path]:
+			return false, f.Path + " has other contents", nil
+		case f.Mode != g.Mode:
+			return false, fmt.Sprintf("%s has mode %o here, %o on the registry", f.Path, f.Mode, g.Mode), nil
+		}
+		delete(bByPath, f.Path)
+	}
+	if len(bByPath) > 0 {
+		left := slices.Sorted(maps.Keys(bByPath))
+		return false, left[0] + " is only in the registry's tarball", nil
+	}
+	return true, "", nil
+}
+
+func integrityOf(data []byte) string {
+	sum := sha512.Sum512(data)
+	return "sha512-" + base64.StdEncoding.EncodeToString(sum[:])
 }
 
 // rerun decides what a release of a version the registry already has,

@@ -241,6 +241,8 @@ func printPublishResult(e *env, r stage.Result, f publishFlags) {
 		return
 	case "already published":
 		fmt.Fprintf(e.stderr, "%s is already on %s with the same integrity: nothing to do\n", r.ID, r.Registry)
+	case "already published (same contents)":
+		fmt.Fprintf(e.stderr, "%s is already on %s with the same contents: nothing to do\n", r.ID, r.Registry)
 	case "tagged":
 		fmt.Fprintf(e.stderr, "%s was already on %s with the same integrity; pointed the %s tag at it (auth: %s)\n", r.ID, r.Registry, r.Tag, auth)
 	default:

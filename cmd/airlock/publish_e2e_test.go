@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -373,5 +375,57 @@ func assertNotPublished(t *testing.T, reg *registrytest.Server, what string) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("registry answered %s for the package: %s reached it", resp.Status, what)
+	}
+}
+
+// A version the registry has with another integrity but the same files
+// (another gzip of the same tar) is already published: a re-run of a
+// release whose compression differs resumes instead of failing. Other
+// files are still an error, naming what differs.
+func TestPublishSameContentsOtherGzip(t *testing.T) {
+	reg := registrytest.Start(t)
+	token := reg.AddUser(t, "gina", "gina-password")
+	env := publishEnv(t, reg, token)
+	tgz, integrity := packExample(t, "1.0.0")
+	regzipped := filepath.Join(t.TempDir(), "other-gzip.tgz")
+	regzip(t, tgz, regzipped)
+	if r := airlock(t, env, "publish", regzipped, "--allow-unpinned"); r.code != 0 {
+		t.Fatalf("publish the other gzip: %s", r.stderr)
+	}
+	r := airlock(t, env, "publish", tgz, "--integrity", integrity)
+	if r.code != 0 || !strings.Contains(r.stderr, "already on "+reg.URL()+" with the same contents: nothing to do") ||
+		!strings.Contains(r.stderr, "another gzip of the same package") {
+		t.Errorf("same contents, other gzip: exit %d\n%s", r.code, r.stderr)
+	}
+	changed, changedIntegrity := packExample(t, "1.0.0", `"keywords": ["changed"]`)
+	r = airlock(t, env, "publish", changed, "--integrity", changedIntegrity)
+	if r.code != 1 || !strings.Contains(r.stderr, "version already published with different contents") || !strings.Contains(r.stderr, "package.json has other contents") {
+		t.Errorf("other contents: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// regzip writes the tar stream of the tarball at from, compressed again
+// at another gzip level, to to.
+func regzip(t *testing.T, from, to string) {
+	t.Helper()
+	f, err := os.Open(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&b, gzip.BestSpeed)
+	if _, err := io.Copy(zw, zr); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -306,18 +306,27 @@ func addedSecrets(before, after http.Header) []string {
 // get fetches u, retrying as the policy allows, and returns the body of a
 // 200 answer.
 func (c *Client) get(ctx context.Context, u *url.URL, auth Auth) ([]byte, error) {
-	r := request{
+	return c.getRequest(ctx, request{
 		method:  http.MethodGet,
 		url:     u,
 		accept:  "application/json",
 		auth:    auth,
 		timeout: orDefault(c.RequestTimeout, defaultRequestTimeout),
 		maxBody: MaxPackumentSize,
-	}
+	})
+}
+
+// getRequest sends the GET r, retrying as the policy allows, and returns
+// the body of a 200 answer.
+func (c *Client) getRequest(ctx context.Context, r request) ([]byte, error) {
+	u := r.url
 	for attempt := 1; ; attempt++ {
 		ex := c.roundTrip(ctx, r)
 		var err error
 		switch {
+		case ex.err != nil && ex.status/100 == 2 && int64(len(ex.body)) > r.maxBody:
+			// Trying again would download the same too much.
+			return nil, fmt.Errorf("%s %s: %w (more than %d bytes)", r.method, RedactURL(u), ErrTooLarge, r.maxBody)
 		case ex.err != nil:
 			err = ex.err
 		case ex.status == http.StatusOK:
