@@ -39,6 +39,9 @@ type Tarball struct {
 	// Integrity is the pinned sha512 SRI ("sha512-…"); empty only with
 	// Options.AllowUnpinned.
 	Integrity string
+	// Name and Version, when set, are what the tarball must hold: a
+	// release manifest names the package of each tarball it pins.
+	Name, Version string
 }
 
 // Options controls Publish.
@@ -316,6 +319,9 @@ func prepare(ctx context.Context, tb Tarball, o opened, opts Options) (*release,
 		return nil, fmt.Errorf("inspecting tarball: %w", err)
 	}
 	m := contents.Manifest
+	if tb.Name != "" && (m.Name != tb.Name || m.Version != tb.Version) {
+		return nil, fmt.Errorf("the tarball holds %s, but the release manifest lists %s@%s for it", m.ID(), tb.Name, tb.Version)
+	}
 	res := &Result{ID: m.ID(), Name: m.Name, Version: m.Version, Tarball: tb.Path, Size: sum.size, Integrity: sum.integrity, Shasum: sum.shasum}
 	r := &release{tb: tb, f: f, sum: sum, res: res}
 

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/airlockdev/airlock/attest"
+	"github.com/airlockdev/airlock/internal/hint"
 	"github.com/airlockdev/airlock/internal/idtoken"
 	"github.com/airlockdev/airlock/internal/inspect"
 	"github.com/airlockdev/airlock/internal/npmrc"
@@ -214,9 +215,26 @@ func runPublish(cmd *cobra.Command, e *env, args []string, f publishFlags) error
 		printPublishResult(e, r, f)
 	}
 	if err != nil && len(results) > 0 {
-		fmt.Fprintf(e.stderr, "airlock: every check of every tarball passed, but an upload failed: %d of %d were sent before it (listed above)\n", len(results), len(tarballs))
+		printUnfinished(e, tarballs, results)
+		err = hint.With(err, "run the same command again once the cause is fixed: what is already on the registry is skipped, and the rest is published")
 	}
 	return err
+}
+
+// printUnfinished says, after an upload failed, what was done and what
+// was not: a release of several packages must say where it stopped.
+func printUnfinished(e *env, tarballs []stage.Tarball, results []stage.Result) {
+	fmt.Fprintf(e.stderr, "airlock: every check of every tarball passed, but an upload failed; the release stopped there:\n")
+	for _, r := range results {
+		fmt.Fprintf(e.stderr, "  %-18s %s\n", r.Outcome, r.ID)
+	}
+	for i, tb := range tarballs[len(results):] {
+		what := "not attempted"
+		if i == 0 {
+			what = "failed"
+		}
+		fmt.Fprintf(e.stderr, "  %-18s %s\n", what, tb.Path)
+	}
 }
 
 func printPublishResult(e *env, r stage.Result, f publishFlags) {
