@@ -22,6 +22,7 @@ import (
 type publishFlags struct {
 	integrity     []string
 	receipt       string
+	manifest      string
 	registry      string
 	tag           string
 	access        string
@@ -113,8 +114,8 @@ where the real run would.
 instead (npm stage publish): it waits there until a maintainer approves it
 with 2FA ('airlock stage approve ID'). The stage id is printed.`,
 		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return usageError{fmt.Errorf("publish needs at least one tarball")}
+			if len(args) == 0 && f.manifest == "" {
+				return usageError{fmt.Errorf("publish needs at least one tarball, or --manifest")}
 			}
 			return nil
 		},
@@ -124,6 +125,7 @@ with 2FA ('airlock stage approve ID'). The stage id is printed.`,
 	}
 	fl := cmd.Flags()
 	fl.StringArrayVar(&f.integrity, "integrity", nil, "sha512 integrity each tarball must have (repeat once per tarball, in order)")
+	fl.StringVar(&f.manifest, "manifest", "", "publish every tarball of this release manifest (airlock pack --workspaces), pinned by --integrity of the manifest")
 	fl.StringVar(&f.receipt, "receipt", "", "take the pin from a pack receipt (less safe than --integrity: the receipt travels with the tarball)")
 	fl.StringVar(&f.registry, "registry", "", "registry URL (default: from npm configuration)")
 	fl.StringVar(&f.tag, "tag", "", "dist-tag to publish under (default: latest)")
@@ -216,7 +218,11 @@ func runPublish(cmd *cobra.Command, e *env, args []string, f publishFlags) error
 	}
 	if err != nil && len(results) > 0 {
 		printUnfinished(e, tarballs, results)
-		err = hint.With(err, "run the same command again once the cause is fixed: what is already on the registry is skipped, and the rest is published")
+		again := "run the same command again once the cause is fixed: what is already on the registry is skipped, and the rest is published"
+		if h := hint.Of(err); h != "" {
+			again = h + "; then " + again
+		}
+		err = hint.With(err, again)
 	}
 	return err
 }
@@ -281,6 +287,17 @@ func orDefault(s, d string) string {
 
 // pins pairs each tarball with its pin.
 func pins(args []string, f publishFlags) ([]stage.Tarball, error) {
+	if f.manifest != "" {
+		switch {
+		case len(args) > 0:
+			return nil, usageError{fmt.Errorf("--manifest names the tarballs; give no tarball arguments with it")}
+		case f.receipt != "":
+			return nil, usageError{fmt.Errorf("--manifest and --receipt are exclusive")}
+		case len(f.integrity) != 1:
+			return nil, usageError{fmt.Errorf("--manifest needs one --integrity, the manifest's own (the manifest-integrity output of airlock pack --workspaces); got %d", len(f.integrity))}
+		}
+		return stage.ReleaseTarballs(f.manifest, f.integrity[0])
+	}
 	if len(f.integrity) > 0 && f.receipt != "" {
 		return nil, usageError{fmt.Errorf("--integrity and --receipt are exclusive")}
 	}
