@@ -6,7 +6,10 @@
 
 NPM_VERSION := 11.19.1
 TOOLS       := $(CURDIR)/.cache/tools
-export PATH := $(TOOLS)/npm/bin:$(PATH)
+export PATH := $(TOOLS)/pnpm/bin:$(TOOLS)/yarn/bin:$(TOOLS)/npm/bin:$(PATH)
+# pnpm and yarn, at pinned versions, for the workspace differential tests.
+export AIRLOCK_PNPM ?= $(TOOLS)/pnpm/bin/pnpm
+export AIRLOCK_YARN ?= $(TOOLS)/yarn/bin/yarn
 export AIRLOCK_TEST_CACHE ?= $(CURDIR)/.cache/test
 VERDACCIO   := $(TOOLS)/verdaccio
 export AIRLOCK_VERDACCIO ?= $(VERDACCIO)
@@ -20,14 +23,14 @@ ACTIONLINT  := $(TOOLS)/actionlint
 export AIRLOCK_ACTIONLINT ?= $(ACTIONLINT)
 RELEASE     := go run ./internal/release/cmd/airlock-release
 
-.PHONY: test deps deps-go deps-npm deps-registry deps-sigstore fmt vet example bench fuzz
+.PHONY: test deps deps-go deps-npm deps-registry deps-pms deps-sigstore fmt vet example bench fuzz
 
 test: deps fmt vet
 	go test -count=1 -timeout 30m ./...
 
 # deps is everything the tests need; its pieces can be installed alone
 # (make example needs only deps-registry, not the 11-minute Sigstore build).
-deps: deps-go deps-registry deps-sigstore
+deps: deps-go deps-registry deps-pms deps-sigstore
 	@sh internal/release/install-linters.sh "$(ACTIONLINT)"
 
 deps-go:
@@ -43,6 +46,9 @@ deps-npm:
 
 deps-registry: deps-npm
 	@sh internal/registrytest/install.sh "$(VERDACCIO)"
+
+deps-pms: deps-npm
+	@sh internal/npmtest/install-pms.sh "$(TOOLS)"
 
 deps-sigstore:
 	@sh internal/sigstoretest/install.sh "$(SIGSTORE)"

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/airlockdev/airlock/internal/glob"
 	"github.com/airlockdev/airlock/internal/manifest"
 )
 
@@ -183,6 +184,12 @@ func (l *packlist) gatherBundles(tree *node) error {
 // collect walks the package in dir and returns the selected files in
 // npm's order.
 func collect(dir string) ([]string, *manifest.Manifest, error) {
+	return collectWith(dir, nil)
+}
+
+// collectWith is collect with extra default ignore rules for the package
+// root, as npm adds a workspace root's ignore files for a workspace.
+func collectWith(dir string, extraDefaults []string) ([]string, *manifest.Manifest, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, nil, err
@@ -200,6 +207,13 @@ func collect(dir string) ([]string, *manifest.Manifest, error) {
 	w, err := newRootWalker(l, real, root, rootSources, true)
 	if err != nil {
 		return nil, nil, err
+	}
+	if len(extraDefaults) > 0 {
+		extra, err := compileRules(extraDefaults)
+		if err != nil {
+			return nil, nil, fmt.Errorf("workspace ignore rules: %w", err)
+		}
+		w.rules[srcDefaults] = append(append([]*glob.Pattern(nil), defaultPatterns...), extra...)
 	}
 	if err := w.walk(); err != nil {
 		return nil, nil, err

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"os"
 	"path"
 	"path/filepath"
 	"sort"
@@ -26,13 +25,9 @@ import (
 
 // checkLocalSpecs refuses dependencies that only resolve in the source
 // tree, as the publish job refuses them, and warns of such
-// devDependencies. The package.json read is the one being packed, after
-// the scripts: a prepack step may rewrite the specs.
-func checkLocalSpecs(file string, log *slog.Logger) error {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return &manifest.Error{File: file, Err: err}
-	}
+// devDependencies. data is the package.json being packed (named file in
+// messages), after the scripts: a prepack step may rewrite the specs.
+func checkLocalSpecs(file string, data []byte, log *slog.Logger) error {
 	if err := manifest.CheckLocalSpecs(data, func(w string) { log.Warn(w) }); err != nil {
 		return &manifest.Error{File: file, Err: err}
 	}
@@ -202,24 +197,49 @@ type gitState struct {
 // the checkout (a build may read it), or an untracked file selected for
 // packing. Ignored files, such as build output, do not count.
 func readGit(ctx context.Context, dir string, files []string, env []string, log *slog.Logger) gitState {
+	v := loadGit(ctx, dir, env, log)
+	st, changed := v.stateOf(dir, files)
+	v.warnDirty(changed, log)
+	return st
+}
+
+// gitView is what git says of a checkout: its commit, and its changes
+// when git could tell (changes nil otherwise).
+type gitView struct {
+	commit  string
+	changes *gitrepo.Changes
+}
+
+func loadGit(ctx context.Context, dir string, env []string, log *slog.Logger) *gitView {
 	commit, err := gitrepo.Head(dir)
 	if err != nil {
 		if !errors.Is(err, gitrepo.ErrNotRepository) {
 			log.Debug("no git commit for the receipt", "err", err)
 		}
-		return gitState{}
+		return &gitView{}
 	}
-	st := gitState{commit: commit}
+	v := &gitView{commit: commit}
 	c, err := gitrepo.Status(ctx, dir, env)
 	switch {
 	case errors.Is(err, gitrepo.ErrNoGit):
 		log.Debug("git is not on PATH, so the receipt does not say whether the checkout is dirty (no gitDirty)")
-		return st
 	case err != nil:
 		log.Warn("could not tell whether the git checkout has changes, so the receipt leaves gitDirty out; fix what git reports to record it", "err", err)
-		return st
+	default:
+		v.changes = c
 	}
-	changed := c.Tracked
+	return v
+}
+
+// stateOf is the receipt's view for files packed from dir, and the
+// changes that make it dirty.
+func (v *gitView) stateOf(dir string, files []string) (gitState, []string) {
+	st := gitState{commit: v.commit}
+	if v.commit == "" || v.changes == nil {
+		return st, nil
+	}
+	c := v.changes
+	changed := append([]string(nil), c.Tracked...)
 	rel, err := filepath.Rel(c.Top, dir)
 	if err != nil {
 		rel = "."
@@ -236,11 +256,14 @@ func readGit(ctx context.Context, dir string, files []string, env []string, log 
 	}
 	dirty := len(changed) > 0
 	st.dirty = &dirty
-	if dirty {
-		log.Warn(fmt.Sprintf("the git checkout differs from commit %.12s, so the tarball may not be rebuilt from it (the receipt says gitDirty: true); commit the changes before packing, and list files the build makes in .gitignore", commit),
+	return st, changed
+}
+
+func (v *gitView) warnDirty(changed []string, log *slog.Logger) {
+	if len(changed) > 0 {
+		log.Warn(fmt.Sprintf("the git checkout differs from commit %.12s, so the tarball may not be rebuilt from it (the receipt says gitDirty: true); commit the changes before packing, and list files the build makes in .gitignore", v.commit),
 			"changed", changed[0], "count", len(changed))
 	}
-	return st
 }
 
 // scriptHint attaches advice to a failed lifecycle script.

@@ -77,17 +77,63 @@ type Result struct {
 	Receipt string
 	// Receipt contents, also set on a dry run.
 	ReceiptData Receipt
+	// packedManifest is the packed package.json, decoded.
+	packedManifest map[string]any
 }
 
 // Pack packs the package in dir.
 func Pack(ctx context.Context, dir string, opts Options) (*Result, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	return packPackage(ctx, dir, opts, &npmPacker{dir: dir, scripts: newScripts(dir, opts)}, nil)
+}
+
+// packer is how a package manager turns a package folder into what it
+// publishes: the scripts it runs around packing, and the files and
+// package.json it packs.
+type packer interface {
+	beforePack(ctx context.Context) error
+	contents(ctx context.Context) (*contents, error)
+	afterPack(ctx context.Context, integrity string) error
+}
+
+// contents is what a packer selected.
+type contents struct {
+	// dir is the folder the files are read from; files are in npm's tar
+	// order, "./" before names starting with "@".
+	dir   string
+	files []string
+	// bin is npm's bin map, for the +x npm adds; nil when the files'
+	// modes are already the packed ones.
+	bin map[string]string
+	// m is the packed package.json, read from pkgJSON; pkgFile names it
+	// in messages.
+	m       *manifest.Manifest
+	pkgFile string
+	pkgJSON []byte
+	// source and sourceFiles are where the files come from, for git.
+	source      string
+	sourceFiles []string
+	// cleanup, if set, removes what the packer made to pack.
+	cleanup func()
+}
+
+// gitReader says what the receipt records of the checkout files come from.
+type gitReader func(ctx context.Context, dir string, files []string) gitState
+
+// packPackage runs p for the package in dir (absolute) and writes the
+// tarball; git nil reads the checkout as a single pack does.
+func packPackage(ctx context.Context, dir string, opts Options, p packer, git gitReader) (*Result, error) {
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	dir, err := filepath.Abs(dir)
-	if err != nil {
-		return nil, err
+	if git == nil {
+		git = func(ctx context.Context, dir string, files []string) gitState {
+			return readGit(ctx, dir, files, opts.Env, log)
+		}
 	}
 	dest := opts.Destination
 	if dest == "" {
@@ -101,39 +147,62 @@ func Pack(ctx context.Context, dir string, opts Options) (*Result, error) {
 	if _, err := readValid(dir); err != nil {
 		return nil, err
 	}
-	scripts := newScripts(dir, opts)
-	if err := scripts.beforePack(ctx); err != nil {
+	if err := p.beforePack(ctx); err != nil {
 		return nil, scriptHint(err, "")
 	}
 
-	files, m, err := collect(dir)
+	c, err := p.contents(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("selecting files: %w", err)
-	}
-	pkgFile := filepath.Join(dir, "package.json")
-	if err := validate(m, pkgFile); err != nil {
 		return nil, err
 	}
-	if err := checkLocalSpecs(pkgFile, log); err != nil {
+	if c.cleanup != nil {
+		defer c.cleanup()
+	}
+	if err := validate(c.m, c.pkgFile); err != nil {
 		return nil, err
 	}
-	log.Debug("selected files", "count", len(files))
-	for _, f := range earlierPacks(files, m.Name) {
+	if err := checkLocalSpecs(c.pkgFile, c.pkgJSON, log); err != nil {
+		return nil, err
+	}
+	log.Debug("selected files", "count", len(c.files))
+	for _, f := range earlierPacks(c.sourceFiles, c.m.Name) {
 		log.Warn(fmt.Sprintf("%s, left by an earlier pack, is packed into this tarball; leave it out with .npmignore or \"files\", or pack with --pack-destination outside the package folder", f))
 	}
-	git := readGit(ctx, dir, files, opts.Env, log)
+	res, refusal, err := writeTarball(ctx, c, dest, opts, git(ctx, c.source, c.sourceFiles))
+	if err != nil {
+		return nil, err
+	}
+	if o, err := parseJSObject(c.pkgJSON); err == nil {
+		res.packedManifest, _ = toPlain(o).(map[string]any)
+	}
+	if refusal != nil {
+		log.Warn(refusalWarning(refusal))
+	}
+	for _, w := range missingTargets(c.m, res.Report.Files) {
+		log.Warn(w)
+	}
 
-	res := &Result{}
+	if err := p.afterPack(ctx, res.Report.Integrity); err != nil {
+		return res, scriptHint(err, res.Tarball)
+	}
+	return res, nil
+}
+
+// writeTarball writes the tarball of c and its receipt into dest (only
+// hashing it on a dry run), checking it as the publish job will; refusal
+// is what the publish job would refuse.
+func writeTarball(ctx context.Context, c *contents, dest string, opts Options, git gitState) (res *Result, refusal error, err error) {
+	res = &Result{}
 	rep := &res.Report
-	rep.ID, rep.Name, rep.Version = m.ID(), m.Name, m.Version
-	rep.Filename = Filename(m.Name, m.Version)
+	rep.ID, rep.Name, rep.Version = c.m.ID(), c.m.Name, c.m.Version
+	rep.Filename = Filename(c.m.Name, c.m.Version)
 
 	var out io.Writer = io.Discard
 	var tmp *os.File
 	if !opts.DryRun {
 		tmp, err = os.CreateTemp(dest, ".airlock-pack-*.tgz.tmp")
 		if err != nil {
-			return nil, fmt.Errorf("writing tarball: %w", err)
+			return nil, nil, fmt.Errorf("writing tarball: %w", err)
 		}
 		defer func() {
 			if tmp != nil {
@@ -148,17 +217,17 @@ func Pack(ctx context.Context, dir string, opts Options) (*Result, error) {
 	counted := &countingWriter{w: io.MultiWriter(out, sum512, sum1, check)}
 	gz := pgzip.NewWriter(counted, pgzip.Options{})
 	tarStream := &countingWriter{w: gz}
-	entries, err := tarball.Write(ctx, tarStream, files, tarball.Options{Dir: dir, Bin: m.Bin})
+	entries, err := tarball.Write(ctx, tarStream, c.files, tarball.Options{Dir: c.dir, Bin: c.bin})
 	if err != nil {
 		gz.Close()
 		check.finish(err, 0, 0)
-		return nil, fmt.Errorf("writing tarball: %w", err)
+		return nil, nil, fmt.Errorf("writing tarball: %w", err)
 	}
 	if err := gz.Close(); err != nil {
 		check.finish(err, 0, 0)
-		return nil, fmt.Errorf("compressing tarball: %w", err)
+		return nil, nil, fmt.Errorf("compressing tarball: %w", err)
 	}
-	refusal := check.finish(nil, tarStream.n, counted.n)
+	refusal = check.finish(nil, tarStream.n, counted.n)
 	rep.Size = counted.n
 	rep.Integrity = integrity(sum512)
 	rep.Shasum = hex.EncodeToString(sum1.Sum(nil))
@@ -167,39 +236,56 @@ func Pack(ctx context.Context, dir string, opts Options) (*Result, error) {
 	res.ReceiptData = newReceipt(rep, git, opts.ToolVersion)
 	if !opts.DryRun {
 		if err := tmp.Sync(); err != nil {
-			return nil, fmt.Errorf("writing tarball: %w", err)
+			return nil, nil, fmt.Errorf("writing tarball: %w", err)
 		}
 		// CreateTemp makes the file private; a tarball is meant to be read.
 		if err := tmp.Chmod(0o644); err != nil {
-			return nil, fmt.Errorf("writing tarball: %w", err)
+			return nil, nil, fmt.Errorf("writing tarball: %w", err)
 		}
 		if err := tmp.Close(); err != nil {
-			return nil, fmt.Errorf("writing tarball: %w", err)
+			return nil, nil, fmt.Errorf("writing tarball: %w", err)
 		}
 		final := filepath.Join(dest, rep.Filename)
 		if err := os.Rename(tmp.Name(), final); err != nil {
-			return nil, fmt.Errorf("writing tarball: %w", err)
+			return nil, nil, fmt.Errorf("writing tarball: %w", err)
 		}
 		tmp = nil
 		res.Tarball = final
 		receipt := final + ReceiptSuffix
 		if err := res.ReceiptData.write(receipt); err != nil {
-			return nil, fmt.Errorf("writing receipt: %w", err)
+			return nil, nil, fmt.Errorf("writing receipt: %w", err)
 		}
 		res.Receipt = receipt
 	}
+	return res, refusal, nil
+}
 
-	if refusal != nil {
-		log.Warn(refusalWarning(refusal))
-	}
-	for _, w := range missingTargets(m, rep.Files) {
-		log.Warn(w)
-	}
+// npmPacker packs as npm pack does.
+type npmPacker struct {
+	dir     string
+	scripts *scripts
+	// extraDefaults are ignore rules added to the defaults, as npm adds
+	// the workspace root's ignore files for a workspace package.
+	extraDefaults []string
+}
 
-	if err := scripts.afterPack(ctx, rep.Integrity); err != nil {
-		return res, scriptHint(err, res.Tarball)
+func (p *npmPacker) beforePack(ctx context.Context) error { return p.scripts.beforePack(ctx) }
+
+func (p *npmPacker) afterPack(ctx context.Context, integrity string) error {
+	return p.scripts.afterPack(ctx, integrity)
+}
+
+func (p *npmPacker) contents(ctx context.Context) (*contents, error) {
+	files, m, err := collectWith(p.dir, p.extraDefaults)
+	if err != nil {
+		return nil, fmt.Errorf("selecting files: %w", err)
 	}
-	return res, nil
+	pkgFile := filepath.Join(p.dir, "package.json")
+	data, err := os.ReadFile(pkgFile)
+	if err != nil {
+		return nil, &manifest.Error{File: pkgFile, Err: err}
+	}
+	return &contents{dir: p.dir, files: files, bin: m.Bin, m: m, pkgFile: pkgFile, pkgJSON: data, source: p.dir, sourceFiles: files}, nil
 }
 
 // Files returns the paths npm-packlist selects in dir, in npm's tar order

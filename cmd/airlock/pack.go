@@ -3,12 +3,16 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/airlockdev/airlock/internal/ciout"
+	"github.com/airlockdev/airlock/internal/npmrc"
+	"github.com/airlockdev/airlock/internal/registry"
+	"github.com/airlockdev/airlock/internal/workspace"
 	"github.com/airlockdev/airlock/pack"
 )
 
@@ -19,6 +23,11 @@ type packFlags struct {
 	ignoreScripts bool
 	dotenv        string
 	verbose       bool
+	// Workspaces (monorepos).
+	workspaces      bool
+	workspace       []string
+	packageManager  string
+	onlyUnpublished bool
 }
 
 func newPackCmd(e *env) *cobra.Command {
@@ -44,7 +53,16 @@ pass the integrity to the publish job through job outputs.
 Warnings (always shown) say what airlock publish would refuse, dependency
 specs that only resolve in the source tree, a "main" or "bin" the tarball
 lacks, earlier tarballs packed again, and a git checkout that differs from
-its commit.`,
+its commit.
+
+With --workspaces (or --workspace NAME, repeatable) airlock packs the
+packages of the workspace DIR is in, each as its package manager (npm,
+pnpm or yarn; --package-manager overrides the detected one) would publish
+it, in dependency order, and writes release.json next to the tarballs
+(default: the workspace root). stdout is release.json's path; with
+GITHUB_OUTPUT set it appends manifest and manifest-integrity. Private
+packages are skipped; --only-unpublished also skips the versions the
+registry already has.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 1 {
 				return usageError{fmt.Errorf("pack takes at most one folder, got %d", len(args))}
@@ -62,6 +80,10 @@ its commit.`,
 	fl.BoolVar(&f.ignoreScripts, "ignore-scripts", false, "run no lifecycle scripts")
 	fl.StringVar(&f.dotenv, "dotenv", "", "also write AIRLOCK_* outputs to this dotenv file (GitLab artifacts:reports:dotenv)")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "log each step to stderr")
+	fl.BoolVar(&f.workspaces, "workspaces", false, "pack every public package of the workspace DIR is in, and write release.json")
+	fl.StringArrayVar(&f.workspace, "workspace", nil, "pack this workspace package (a name or a folder; repeatable), and write release.json")
+	fl.StringVar(&f.packageManager, "package-manager", "", "with --workspaces: pack as npm, pnpm or yarn (default: from packageManager or the lockfile)")
+	fl.BoolVar(&f.onlyUnpublished, "only-unpublished", false, "with --workspaces: skip packages whose version the registry already has")
 	return cmd
 }
 
@@ -69,6 +91,15 @@ func runPack(cmd *cobra.Command, e *env, args []string, f packFlags) error {
 	dir := "."
 	if len(args) == 1 {
 		dir = args[0]
+	}
+	if f.workspaces || len(f.workspace) > 0 {
+		return runPackWorkspaces(cmd, e, dir, f)
+	}
+	switch {
+	case f.packageManager != "":
+		return usageError{fmt.Errorf("--package-manager needs --workspaces or --workspace")}
+	case f.onlyUnpublished:
+		return usageError{fmt.Errorf("--only-unpublished needs --workspaces or --workspace")}
 	}
 	log := newLogger(e, f.verbose)
 	res, err := pack.Pack(cmd.Context(), dir, pack.Options{
@@ -177,4 +208,125 @@ func printPackSummary(e *env, res *pack.Result, shown string, dryRun bool) {
 		fmt.Fprintf(w, "wrote %s\n", shown)
 		fmt.Fprintf(w, "wrote %s\n", shown+pack.ReceiptSuffix)
 	}
+}
+
+// runPackWorkspaces packs the packages of a workspace and writes
+// release.json; stdout is its path (or the reports, with --json).
+func runPackWorkspaces(cmd *cobra.Command, e *env, dir string, f packFlags) error {
+	var pm workspace.Manager
+	if f.packageManager != "" {
+		var err error
+		if pm, err = workspace.ParseManager(f.packageManager); err != nil {
+			return usageError{err}
+		}
+	}
+	log := newLogger(e, f.verbose)
+	opts := pack.WorkspaceOptions{
+		Options: pack.Options{
+			Destination:   f.destination,
+			DryRun:        f.dryRun,
+			IgnoreScripts: f.ignoreScripts,
+			Env:           e.vars,
+			Stdout:        e.stderr, // stdout carries only the result
+			Stderr:        e.stderr,
+			Logger:        log,
+			ToolVersion:   toolVersion(),
+		},
+		Manager:         pm,
+		Select:          f.workspace,
+		OnlyUnpublished: f.onlyUnpublished,
+	}
+	if f.onlyUnpublished {
+		cwd, _ := os.Getwd()
+		cfg, err := npmrc.Load(npmrc.Sources{Env: e.vars, Cwd: cwd})
+		if err != nil {
+			return fmt.Errorf("reading npm configuration: %w", err)
+		}
+		pol, err := networkPolicy(e, netFlags{}, cfg, diagnosis)
+		if err != nil {
+			return err
+		}
+		opts.Config = cfg
+		opts.Registry = &registry.Client{UserAgent: "airlock/" + toolVersion(), Logger: log, HTTP: pol.Client()}
+	}
+	res, err := pack.PackWorkspaces(cmd.Context(), dir, opts)
+	if res != nil {
+		for _, s := range res.Skipped {
+			id := s.Name
+			if s.Version != "" {
+				id += "@" + s.Version
+			}
+			if id == "" {
+				id = s.Path
+			}
+			fmt.Fprintf(e.stderr, "skipped %s (%s): %s\n", id, s.Path, s.Reason)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	shown := releasePath(f.destination, res.Workspace.Root)
+	if !f.dryRun {
+		abs, err := filepath.Abs(res.ReleasePath)
+		if err != nil {
+			return err
+		}
+		outs := []ciout.Output{
+			{Name: "manifest", Value: abs},
+			{Name: "manifest-integrity", Value: res.ReleaseIntegrity},
+		}
+		if p, ok := e.lookup("GITHUB_OUTPUT"); ok && p != "" {
+			if err := ciout.AppendGitHub(p, outs); err != nil {
+				return fmt.Errorf("writing GitHub Actions outputs: %w", err)
+			}
+		}
+		if f.dotenv != "" {
+			env := []ciout.Output{
+				{Name: "AIRLOCK_MANIFEST", Value: shown},
+				{Name: "AIRLOCK_MANIFEST_INTEGRITY", Value: res.ReleaseIntegrity},
+			}
+			if err := ciout.WriteDotenv(f.dotenv, env); err != nil {
+				return fmt.Errorf("writing dotenv report: %w", err)
+			}
+		}
+	}
+	if f.json {
+		reps := make([]pack.Report, len(res.Packed))
+		for i, r := range res.Packed {
+			reps[i] = r.Report
+		}
+		out, err := json.MarshalIndent(reps, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(e.stdout, "%s\n", out)
+		return err
+	}
+	w := e.stderr
+	fmt.Fprintf(w, "workspace: %s (%s, %s)\n", res.Workspace.Root, res.Workspace.Manager, res.Workspace.Why)
+	for _, r := range res.Packed {
+		fmt.Fprintf(w, "packed %s: %s, %d files, %s, %s\n", r.Report.ID, r.Report.Filename, r.Report.EntryCount, formatBytes(r.Report.Size), r.Report.Integrity)
+	}
+	if f.dryRun {
+		fmt.Fprintf(w, "dry run: nothing written (would write %s, integrity %s)\n", shown, res.ReleaseIntegrity)
+	} else {
+		fmt.Fprintf(w, "wrote %s (integrity %s)\n", shown, res.ReleaseIntegrity)
+	}
+	_, err = fmt.Fprintln(e.stdout, shown)
+	return err
+}
+
+// releasePath is release.json's path as the user would write it: under
+// the destination as given, else the workspace root relative to the
+// current folder when it is inside it.
+func releasePath(destination, root string) string {
+	if destination != "" {
+		return filepath.Join(destination, pack.ReleaseManifestName)
+	}
+	if cwd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(cwd, root); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return filepath.Join(rel, pack.ReleaseManifestName)
+		}
+	}
+	return filepath.Join(root, pack.ReleaseManifestName)
 }

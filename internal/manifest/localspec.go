@@ -249,18 +249,21 @@ func (c classified) why() string {
 var rangeLike = regexp.MustCompile(`^(?:[\^~]|[<>]=?|=)?\s*v?[0-9]`)
 
 func (c classified) advice() string {
-	const later = "airlock does not rewrite specs yet (workspace support is planned)"
+	// airlock rewrites these specs itself for pnpm and yarn workspaces
+	// (airlock pack --workspaces); for npm, which publishes them as
+	// written, a range is the fix.
+	const later = "for a pnpm or yarn workspace, pack with airlock pack --workspaces, which rewrites them as that manager does"
 	switch c.kind {
 	case workspaceSpec:
 		instead := "the version range of the workspace package, such as \"^1.2.0\""
 		if rangeLike.MatchString(c.rest) {
 			instead = fmt.Sprintf("%q", c.rest)
 		}
-		return "pnpm, yarn and bun replace workspace: specs with versions when they publish; " + later + ": until then, write " + instead + " in package.json"
+		return "pnpm, yarn and bun replace workspace: specs with versions when they publish; " + later + "; for npm, write " + instead + " in package.json"
 	case catalogSpec:
-		return "pnpm publish replaces catalog: specs with the range from the catalog in pnpm-workspace.yaml; " + later + ": until then, write that range in package.json"
+		return "pnpm publish replaces catalog: specs with the range from the catalog in pnpm-workspace.yaml; " + later + "; for npm, write that range in package.json"
 	case linkSpec:
-		return "publish the linked package on its own and depend on a version range of it; " + later
+		return "publish the linked package on its own and depend on a version range of it"
 	default:
 		return "publish that package on its own and depend on a version range of it, or move it inside the package folder and into the tarball"
 	}
