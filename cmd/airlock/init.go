@@ -22,6 +22,8 @@ type initFlags struct {
 	registry       string
 	airlockRef     string
 	airlockVersion string
+	workspaces     bool
+	branch         string
 }
 
 func newInitCmd(e *env) *cobra.Command {
@@ -59,7 +61,17 @@ cannot know the commit of its own release (that commit records the
 binary's checksum), so --airlock-ref is required. Find it with
   git ls-remote https://github.com/airlockdev/airlock refs/tags/vX.Y.Z 'refs/tags/vX.Y.Z^{}'
 (the last line's id). --airlock-version defaults to this airlock's version
-when it is a release.`,
+when it is a release.
+
+With --workspaces, run in a workspace root (npm, pnpm or yarn 2+), the
+workflow releases the whole monorepo: the pack job runs
+airlock pack --workspaces --only-unpublished, which packs each public
+package whose version the registry does not have yet and writes
+release.json; the publish job runs airlock publish --manifest, pinned by
+release.json's digest. When every version is on the registry already the
+run ends with "nothing to release". --branch main releases on every push
+to main instead of on tags, as after a changesets "Version Packages" pull
+request is merged.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 || (args[0] != string(scaffold.GitHub) && args[0] != string(scaffold.GitLab)) {
 				return usageError{fmt.Errorf("init takes one argument, github or gitlab, got %q", strings.Join(args, " "))}
@@ -83,12 +95,20 @@ when it is a release.`,
 	fl.StringVar(&f.registry, "registry", "", "the registry to publish to (default: publishConfig.registry, else "+scaffold.DefaultRegistry+")")
 	fl.StringVar(&f.airlockRef, "airlock-ref", "", "the commit of github.com/airlockdev/airlock whose checksums the jobs install airlock by (40 hex digits)")
 	fl.StringVar(&f.airlockVersion, "airlock-version", "", "the airlock release the jobs install, vX.Y.Z (default: this airlock's version, when it is a release)")
+	fl.BoolVar(&f.workspaces, "workspaces", false, "release every public package of the workspace whose version the registry does not have (airlock pack --workspaces, airlock publish --manifest)")
+	fl.StringVar(&f.branch, "branch", "", "with --workspaces: release on every push to this branch instead of on tags (the changesets flow)")
 	return cmd
 }
 
 func runInit(cmd *cobra.Command, e *env, ci scaffold.CI, f initFlags) error {
 	if f.stdout && f.force {
 		return usageError{fmt.Errorf("--force and --stdout: --stdout writes no file")}
+	}
+	if f.branch != "" && !f.workspaces {
+		return usageError{fmt.Errorf("--branch needs --workspaces: a release of one package starts on a tag")}
+	}
+	if f.branch != "" && cmd.Flags().Changed("tag-pattern") {
+		return usageError{fmt.Errorf("--branch and --tag-pattern: a release starts on pushes to the branch or on tags, not both")}
 	}
 	opts := scaffold.Options{
 		CI:             ci,
@@ -101,6 +121,11 @@ func runInit(cmd *cobra.Command, e *env, ci scaffold.CI, f initFlags) error {
 		Registry:       f.registry,
 		AirlockRef:     f.airlockRef,
 		AirlockVersion: f.airlockVersion,
+		Workspaces:     f.workspaces,
+		Branch:         f.branch,
+	}
+	if f.branch != "" {
+		opts.TagPattern = ""
 	}
 	if cmd.Flags().Changed("test-command") {
 		opts.TestCommand = &f.testCommand
@@ -144,6 +169,9 @@ func printInitSummary(e *env, wf *scaffold.Workflow, stage bool) {
 	publish := "publishes"
 	if stage {
 		publish = "stages (approve with airlock stage approve)"
+	}
+	if wf.Workspaces {
+		fmt.Fprintf(w, "workspace:     %d public %s: %s\n", len(wf.Packages), plural(len(wf.Packages), "package", "packages"), strings.Join(wf.Packages, ", "))
 	}
 	fmt.Fprintf(w, "publish job:   %s to %s by trusted publishing, environment %s\n", publish, wf.Registry, wf.Environment)
 }

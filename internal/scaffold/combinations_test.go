@@ -12,6 +12,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/airlockdev/airlock/internal/devtools"
+	"github.com/airlockdev/airlock/pack"
 )
 
 // combination is one set of init's choices; every test below runs them all.
@@ -53,7 +54,42 @@ func combinations() []combination {
 		o := testOptions(ci)
 		o.Registry, o.NodeVersion = "https://npm.example.com/", "22"
 		cs = append(cs, combination{string(ci) + "-registry", npmPackage(), o})
+		cs = append(cs, workspaceCombinations(ci)...)
 	}
+	return cs
+}
+
+func workspacePackages() map[string]*Package {
+	ps := map[string]*Package{}
+	for name, p := range packages() {
+		if p.YarnClassic {
+			continue // airlock pack --workspaces refuses Yarn 1
+		}
+		p.Workspace, p.Packages = true, []string{"@example/a", "@example/b"}
+		ps[name] = p
+	}
+	return ps
+}
+
+// workspaceCombinations is --workspaces × staged or not × npm, pnpm, yarn
+// × with or without a build × released from tags or from a branch; and a
+// custom registry with --package-manager.
+func workspaceCombinations(ci CI) []combination {
+	var cs []combination
+	for _, stage := range []bool{false, true} {
+		for pmName, pkg := range workspacePackages() {
+			for _, build := range []string{"", "pnpm -r build"} {
+				for _, trigger := range []struct{ branch, tags string }{{"", ""}, {"", "release/v*"}, {"main", ""}} {
+					o := testOptions(ci)
+					o.Workspaces, o.Stage, o.BuildCommand, o.Branch, o.TagPattern = true, stage, build, trigger.branch, trigger.tags
+					cs = append(cs, combination{fmt.Sprintf("%s-workspaces-stage=%v-%s-build=%v-branch=%q-tags=%q", ci, stage, pmName, build != "", trigger.branch, trigger.tags), pkg, o})
+				}
+			}
+		}
+	}
+	o := testOptions(ci)
+	o.Workspaces, o.Registry, o.PackageManager = true, "https://npm.example.com/", "pnpm"
+	cs = append(cs, combination{string(ci) + "-workspaces-registry", workspacePackages()["pnpm"], o})
 	return cs
 }
 
@@ -100,9 +136,12 @@ func checkGitHub(t *testing.T, c combination, doc map[string]any) {
 	if p, ok := doc["permissions"].(map[string]any); !ok || len(p) != 0 {
 		t.Errorf("workflow permissions = %v, want {}", doc["permissions"])
 	}
-	tags := or(c.opts.TagPattern, DefaultTagPattern)
-	if got := fmt.Sprint(get(doc, "on", "push", "tags")); got != "["+tags+"]" {
-		t.Errorf("on.push.tags = %s, want [%s]", got, tags)
+	if c.opts.Branch != "" {
+		if got := fmt.Sprint(get(doc, "on", "push")); got != "map[branches:["+c.opts.Branch+"]]" {
+			t.Errorf("on.push = %s, want branches [%s]", got, c.opts.Branch)
+		}
+	} else if tags := or(c.opts.TagPattern, DefaultTagPattern); fmt.Sprint(get(doc, "on", "push")) != "map[tags:["+tags+"]]" {
+		t.Errorf("on.push = %v, want tags [%s]", get(doc, "on", "push"), tags)
 	}
 	if get(doc, "concurrency", "cancel-in-progress") != false {
 		t.Error("a release can be cancelled halfway")
@@ -119,6 +158,9 @@ func checkGitHub(t *testing.T, c combination, doc map[string]any) {
 	}
 	if get(jobs, "publish", "needs") != "pack" || get(jobs, "publish", "environment") != or(c.opts.Environment, DefaultEnvironment) {
 		t.Errorf("publish needs %v, environment %v", get(jobs, "publish", "needs"), get(jobs, "publish", "environment"))
+	}
+	if c.opts.Workspaces && get(jobs, "publish", "if") != "needs.pack.outputs.nothing-to-release != 'true'" {
+		t.Errorf("publish if = %v: a release with nothing in it must skip the publish job", get(jobs, "publish", "if"))
 	}
 	steps := func(job string) []map[string]any {
 		var out []map[string]any
@@ -151,6 +193,22 @@ func checkGitHub(t *testing.T, c combination, doc map[string]any) {
 			}
 		}
 	}
+	pinVar, pinOutput, pinArgs := "AIRLOCK_INTEGRITY", "integrity", `--integrity "$AIRLOCK_INTEGRITY"`
+	if c.opts.Workspaces {
+		pinVar, pinOutput, pinArgs = "AIRLOCK_MANIFEST_INTEGRITY", "manifest-integrity", `--manifest "$RUNNER_TEMP/release/release.json" --integrity "$AIRLOCK_MANIFEST_INTEGRITY"`
+		var packs []string
+		for _, s := range steps("pack") {
+			if run, _ := s["run"].(string); strings.Contains(run, "airlock pack") {
+				packs = append(packs, run)
+			}
+		}
+		if len(packs) != 1 || !strings.Contains(packs[0], "airlock pack --workspaces --only-unpublished") {
+			t.Errorf("pack commands %q", packs)
+		}
+		if got := get(jobs, "pack", "outputs", "manifest-integrity"); got != "${{ steps.pack.outputs.manifest-integrity }}" {
+			t.Errorf("pack outputs manifest-integrity = %v", got)
+		}
+	}
 	var publish []string
 	for _, s := range steps("publish") {
 		uses, _ := s["uses"].(string)
@@ -159,14 +217,14 @@ func checkGitHub(t *testing.T, c combination, doc map[string]any) {
 		case strings.HasPrefix(uses, "actions/download-artifact@"), strings.HasPrefix(uses, "airlockdev/airlock@"):
 		case strings.HasPrefix(run, "airlock publish "):
 			publish = append(publish, run)
-			if get(s, "env", "AIRLOCK_INTEGRITY") != "${{ needs.pack.outputs.integrity }}" {
+			if len(s["env"].(map[string]any)) != map[bool]int{false: 2, true: 1}[c.opts.Workspaces] || get(s, "env", pinVar) != "${{ needs.pack.outputs."+pinOutput+" }}" {
 				t.Errorf("the pin does not come from the pack job's outputs: %v", s["env"])
 			}
 		default:
 			t.Errorf("the publish job does more than download, install airlock and publish: %v", s)
 		}
 	}
-	if len(publish) != 1 || strings.Contains(publish[0], "--stage") != c.opts.Stage || !strings.Contains(publish[0], `--integrity "$AIRLOCK_INTEGRITY"`) {
+	if len(publish) != 1 || strings.Contains(publish[0], "--stage") != c.opts.Stage || !strings.Contains(publish[0], pinArgs) {
 		t.Errorf("publish commands %q (stage %v)", publish, c.opts.Stage)
 	}
 }
@@ -184,7 +242,11 @@ func checkGitLab(t *testing.T, c combination, doc map[string]any, text string) {
 			t.Errorf("%s inherits default:", job)
 		}
 		rules, _ := get(doc, job, "rules").([]any)
-		if len(rules) != 1 || !strings.Contains(fmt.Sprint(get(rules[0], "if")), `$CI_COMMIT_TAG =~ /^`) || !strings.HasSuffix(fmt.Sprint(get(rules[0], "if")), `&& $CI_COMMIT_REF_PROTECTED == "true"`) {
+		ref := `$CI_COMMIT_TAG =~ /^`
+		if c.opts.Branch != "" {
+			ref = `$CI_COMMIT_BRANCH == "` + c.opts.Branch + `" `
+		}
+		if len(rules) != 1 || !strings.HasPrefix(fmt.Sprint(get(rules[0], "if")), ref) || !strings.HasSuffix(fmt.Sprint(get(rules[0], "if")), `&& $CI_COMMIT_REF_PROTECTED == "true"`) {
 			t.Errorf("%s: rules %v", job, rules)
 		}
 		if img := fmt.Sprint(get(doc, job, "image")); !strings.Contains(img, "@sha256:") && (job == "publish" || c.opts.NodeVersion == "") {
@@ -213,6 +275,14 @@ func checkGitLab(t *testing.T, c combination, doc map[string]any, text string) {
 	last := fmt.Sprint(script[len(script)-1])
 	if !strings.Contains(last, "airlock publish") || strings.Contains(last, "--stage") != c.opts.Stage {
 		t.Errorf("publish script ends with %q", last)
+	}
+	if c.opts.Workspaces {
+		if !strings.Contains(last, "--manifest .airlock-release/release.json --integrity \"$integrity\"") || strings.Contains(all, ". .airlock-release") || strings.Contains(all, "source ") {
+			t.Errorf("publish script %q: want --manifest with the digest read (never sourced) from manifest.env", all)
+		}
+		if !strings.Contains(fmt.Sprint(get(doc, "pack", "script")), "airlock pack --workspaces --only-unpublished") {
+			t.Error("the pack job does not run airlock pack --workspaces --only-unpublished")
+		}
 	}
 	if strings.Count(text, InstallScriptSHA256) != 2 || strings.Count(text, "airlock/"+testRef) != 2 {
 		t.Error("both jobs must check install.sh's sha256 and fetch from the pinned commit")
@@ -308,6 +378,25 @@ func TestGitLabScriptsShellcheck(t *testing.T) {
 			if out, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("%s: shellcheck on the %s job: %v\n%s\n%s", c.name, job, err, out, script)
 			}
+		}
+	}
+}
+
+// The workspace jobs tell "nothing to release" from a failure by the
+// message of pack.ErrNothingToPack (and the CLI's "skipped …: already on"
+// lines): if pack words it differently, every such run fails instead.
+func TestNothingToReleaseMatchesPack(t *testing.T) {
+	const want = "no workspace package to pack"
+	if !strings.Contains(pack.ErrNothingToPack.Error(), want) {
+		t.Fatalf("pack.ErrNothingToPack is %q; the templates grep for %q", pack.ErrNothingToPack, want)
+	}
+	for _, name := range []string{"github.yml.tmpl", "gitlab-ci.yml.tmpl"} {
+		data, err := templateFiles.ReadFile("templates/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(data), "grep -q '^airlock: .*: "+want+" (' ") {
+			t.Errorf("%s does not grep for %q", name, want)
 		}
 	}
 }

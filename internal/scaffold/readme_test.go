@@ -65,6 +65,8 @@ func readmeOptions(t *testing.T, command string) Options {
 	fs.StringVar(&opts.PackageManager, "package-manager", "", "")
 	fs.StringVar(&opts.AirlockRef, "airlock-ref", "", "")
 	fs.StringVar(&opts.AirlockVersion, "airlock-version", "", "")
+	fs.BoolVar(&opts.Workspaces, "workspaces", false, "")
+	fs.StringVar(&opts.Branch, "branch", "", "")
 	if err := fs.Parse(args[1:]); err != nil || fs.NArg() > 0 {
 		t.Fatalf("marker %q: %v %v", command, err, fs.Args())
 	}
@@ -72,7 +74,8 @@ func readmeOptions(t *testing.T, command string) Options {
 }
 
 // The workflows in README.md are init's output, byte for byte, for a
-// package with package-lock.json and a test script (README says so where
+// package with package-lock.json and a test script, or with --workspaces
+// for a pnpm workspace whose root has a test script (README says so where
 // it shows them).
 func TestREADMEWorkflowsAreInitsOutput(t *testing.T) {
 	blocks := readmeBlocks(t)
@@ -80,7 +83,11 @@ func TestREADMEWorkflowsAreInitsOutput(t *testing.T) {
 	for _, b := range blocks {
 		opts := readmeOptions(t, b.command)
 		seen[opts.CI] = true
-		wf, err := Render(npmPackage(), opts)
+		pkg := npmPackage()
+		if opts.Workspaces {
+			pkg = &Package{PackageManager: "pnpm", PackageManagerSource: "pnpm-lock.yaml", Lockfiles: map[string]string{"pnpm": "pnpm-lock.yaml"}, HasTest: true, Workspace: true}
+		}
+		wf, err := Render(pkg, opts)
 		if err != nil {
 			t.Fatalf("README.md:%d: airlock init %s: %v", b.line, b.command, err)
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/airlockdev/airlock/internal/hint"
 	"github.com/airlockdev/airlock/internal/idtoken"
 	"github.com/airlockdev/airlock/internal/manifest"
+	"github.com/airlockdev/airlock/internal/workspace"
 )
 
 // CI is the CI system a workflow is written for.
@@ -75,6 +76,14 @@ type Options struct {
 	AirlockRef string
 	// AirlockVersion is the airlock release the jobs install, vX.Y.Z.
 	AirlockVersion string
+	// Workspaces releases every public package of the workspace whose
+	// version the registry does not have yet (airlock pack --workspaces
+	// --only-unpublished, airlock publish --manifest).
+	Workspaces bool
+	// Branch, with Workspaces, starts a release on every push to this
+	// branch instead of on tags: the changesets flow, where a merged
+	// "Version Packages" pull request bumps the versions.
+	Branch string
 }
 
 // Package is what airlock init reads from the package folder.
@@ -96,6 +105,12 @@ type Package struct {
 	Registry string
 	// Private is package.json's "private": true, which publish refuses.
 	Private bool
+	// Workspace is true for a workspace root read by InspectWorkspace;
+	// Packages are then its public packages, and Registries the distinct
+	// registries their publishConfig names ("" for the configured one).
+	Workspace  bool
+	Packages   []string
+	Registries []string
 }
 
 // Workflow is a generated file.
@@ -108,6 +123,10 @@ type Workflow struct {
 	PackageManager, PackageManagerSource string
 	Install, NodeVersion                 string
 	Registry, Environment                string
+	// Workspaces is a release of the whole workspace; Packages are its
+	// public packages.
+	Workspaces bool
+	Packages   []string
 	// Warnings are things the release will trip over, as sentences.
 	Warnings []string
 }
@@ -210,13 +229,77 @@ func isYarnClassicLock(file string) bool {
 	return err == nil && !bytes.Contains(data, []byte("\n__metadata:"))
 }
 
-// Generate reads the package in dir and renders its release workflow.
+// Generate reads the package (with Workspaces, the workspace root) in dir
+// and renders its release workflow.
 func Generate(dir string, opts Options) (*Workflow, error) {
-	p, err := Inspect(dir)
+	inspect := Inspect
+	if opts.Workspaces {
+		inspect = func(dir string) (*Package, error) { return InspectWorkspace(dir, opts.PackageManager) }
+	}
+	p, err := inspect(dir)
 	if err != nil {
 		return nil, err
 	}
 	return Render(p, opts)
+}
+
+// ErrNotWorkspaceRoot is returned by InspectWorkspace for a folder that is
+// not the root of its workspace.
+var ErrNotWorkspaceRoot = errors.New("not the workspace root")
+
+// InspectWorkspace reads the workspace whose root is dir as airlock pack
+// --workspaces finds it (the manager, the public packages) and the root's
+// package.json and lock files as Inspect reads them. manager is
+// --package-manager, or "".
+func InspectWorkspace(dir, manager string) (*Package, error) {
+	var m workspace.Manager
+	if manager != "" {
+		var err error
+		if m, err = workspace.ParseManager(manager); err != nil {
+			return nil, err
+		}
+	}
+	ws, err := workspace.Find(dir, workspace.Options{Manager: m})
+	if err != nil {
+		return nil, err
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	if ws.Root != abs {
+		return nil, hint.With(fmt.Errorf("%s is in the workspace %s, %w", abs, ws.Root, ErrNotWorkspaceRoot),
+			"run airlock init --workspaces in the workspace root")
+	}
+	p, err := Inspect(ws.Root)
+	if err != nil {
+		return nil, err
+	}
+	p.PackageManager, p.PackageManagerSource = string(ws.Manager), ws.Why
+	p.Candidates, p.Private, p.Workspace, p.Registry = nil, false, true, ""
+	seen := map[string]bool{}
+	for _, wp := range ws.Packages {
+		if wp.Private || wp.Name == "" || wp.Version == "" {
+			continue
+		}
+		p.Packages = append(p.Packages, wp.Name)
+		pm, err := manifest.Read(wp.Dir)
+		if err != nil {
+			return nil, err
+		}
+		reg := ""
+		if pc, ok := pm.Raw["publishConfig"].(map[string]any); ok {
+			reg, _ = pc["registry"].(string)
+		}
+		if !seen[reg] {
+			seen[reg] = true
+			p.Registries = append(p.Registries, reg)
+		}
+	}
+	if len(p.Registries) == 1 {
+		p.Registry = p.Registries[0]
+	}
+	return p, nil
 }
 
 // ErrNoAirlockRef is returned when the commit of the airlock release to
@@ -229,6 +312,7 @@ var (
 	envRE     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
 	nodeRE    = regexp.MustCompile(`^([1-9][0-9]*)(\.(0|[1-9][0-9]*)){0,2}$`)
 	tagRE     = regexp.MustCompile(`^[A-Za-z0-9._/*-]+$`)
+	branchRE  = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._/-]*$`)
 	// registryRE keeps the URL plain: it is written into YAML and shell.
 	registryRE = regexp.MustCompile(`^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~%/-]*)?$`)
 	pseudoRE   = regexp.MustCompile(`[0-9]{14}-[0-9a-f]{12}$`)
@@ -260,6 +344,9 @@ type plan struct {
 	Corepack                       bool
 	Test, Build                    string
 	TagPattern, TagRegexp          string
+	Workspaces                     bool
+	Branch                         string
+	PackageManagerFlag             string
 	Registry, RegistryFlag         string
 	Audience                       string
 	AirlockRef, AirlockVersion     string
@@ -284,7 +371,10 @@ func Render(p *Package, opts Options) (*Workflow, error) {
 		return nil, fmt.Errorf("rendering %s: %w", path, err)
 	}
 	var warnings []string
-	if p.Private {
+	if opts.Workspaces && len(p.Packages) == 0 && p.Workspace {
+		warnings = append(warnings, "the workspace has no public package with a name and a version: airlock pack --workspaces will find nothing to release")
+	}
+	if p.Private && !opts.Workspaces {
 		warnings = append(warnings, `package.json has "private": true, and airlock publish refuses private packages: remove it before the first release`)
 	}
 	return &Workflow{
@@ -297,6 +387,8 @@ func Render(p *Package, opts Options) (*Workflow, error) {
 		NodeVersion:          pl.NodeVersion,
 		Registry:             pl.Registry,
 		Environment:          pl.Environment,
+		Workspaces:           pl.Workspaces,
+		Packages:             p.Packages,
 	}, nil
 }
 
@@ -315,6 +407,8 @@ func resolve(p *Package, opts Options) (*plan, error) {
 		DownloadArtift:      downloadArtifact,
 		InstallScriptSHA256: InstallScriptSHA256,
 		PublishImage:        publishImage,
+		Workspaces:          opts.Workspaces,
+		Branch:              opts.Branch,
 	}
 	if pl.CI != GitHub && pl.CI != GitLab {
 		return nil, fmt.Errorf("unknown CI %q: want github or gitlab", pl.CI)
@@ -333,10 +427,26 @@ func resolve(p *Package, opts Options) (*plan, error) {
 		return nil, err
 	}
 	pl.TagRegexp = tagRegexp(pl.TagPattern)
+	if pl.Branch != "" {
+		if !pl.Workspaces {
+			return nil, hint.With(errors.New("--branch needs --workspaces"),
+				"a release of one package starts on a tag; --workspaces releases on every push the versions the registry does not have yet")
+		}
+		if opts.TagPattern != "" {
+			return nil, errors.New("--branch and --tag-pattern: a release starts on pushes to the branch or on tags, not both")
+		}
+		if !branchRE.MatchString(pl.Branch) || strings.Contains(pl.Branch, "..") || strings.HasSuffix(pl.Branch, "/") {
+			return nil, hint.With(fmt.Errorf("--branch %q: want a branch name of letters, digits, '.', '_', '/' and '-'", pl.Branch),
+				"for example main")
+		}
+	}
 
 	pl.PackageManager, pl.PackageManagerSource = p.PackageManager, p.PackageManagerSource
 	if opts.PackageManager != "" {
 		pl.PackageManager, pl.PackageManagerSource = opts.PackageManager, "--package-manager"
+		if pl.Workspaces {
+			pl.PackageManagerFlag = opts.PackageManager
+		}
 	}
 	switch pl.PackageManager {
 	case "npm":
@@ -357,6 +467,10 @@ func resolve(p *Package, opts Options) (*plan, error) {
 			"commit the lock file (npm install, pnpm install or yarn install writes it), or pass --package-manager")
 	default:
 		return nil, fmt.Errorf("--package-manager %q: want npm, pnpm or yarn", pl.PackageManager)
+	}
+	if pl.Workspaces && pl.PackageManager == "yarn" && p.YarnClassic {
+		return nil, hint.With(errors.New("a Yarn 1 workspace: airlock pack --workspaces packs Yarn 2 and later workspaces only"),
+			"move the workspace to Yarn 4 (corepack use yarn@4), or release its packages one by one")
 	}
 	if _, ok := p.Lockfiles[pl.PackageManager]; !ok {
 		want := map[string]string{"npm": "package-lock.json", "pnpm": "pnpm-lock.yaml", "yarn": "yarn.lock"}[pl.PackageManager]
@@ -382,6 +496,10 @@ func resolve(p *Package, opts Options) (*plan, error) {
 	}
 
 	pl.Registry = or(p.Registry, DefaultRegistry)
+	if len(p.Registries) > 1 && opts.Registry == "" && pl.CI == GitLab {
+		return nil, hint.With(fmt.Errorf("the workspace's packages publish to different registries (publishConfig.registry: %s), and the publish job's ID token has one audience", quoteRegistries(p.Registries)),
+			"publish them to one registry, or pass --registry")
+	}
 	if opts.Registry != "" {
 		pl.Registry, pl.RegistryFlag = opts.Registry, opts.Registry
 	}
@@ -415,6 +533,14 @@ func refAdvice(version string) string {
 	return fmt.Sprintf("the workflow pins airlock by the commit that records %[1]s's checksums, which a binary cannot know of itself; "+
 		"find it with: git ls-remote https://github.com/airlockdev/airlock refs/tags/%[1]s 'refs/tags/%[1]s^{}' "+
 		"(the last line's id: the ^{} line of an annotated tag is its commit) and pass it as --airlock-ref", version)
+}
+
+func quoteRegistries(regs []string) string {
+	q := make([]string, len(regs))
+	for i, r := range regs {
+		q[i] = strconv.Quote(or(r, "none"))
+	}
+	return strings.Join(q, ", ")
 }
 
 func or(s, def string) string {
