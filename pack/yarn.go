@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/airlockdev/airlock/internal/jsvalue"
 	"io/fs"
 	"net/url"
 	"os"
@@ -326,7 +327,7 @@ func yarnExport(m *jsObject, v *yarnManifest, dir string, ws *workspace.Workspac
 	if pc := out.object("publishConfig"); pc != nil {
 		// The pack plugin's fields, then the typescript plugin's.
 		for _, k := range []string{"type", "main", "browser", "module", "exports", "imports", "bin", "typings", "types"} {
-			if val, ok := pc.get(k); ok && truthy(val) {
+			if val, ok := pc.get(k); ok && jsvalue.Truthy(val) {
 				out.set(k, val)
 			}
 		}
@@ -404,20 +405,6 @@ func yarnExport(m *jsObject, v *yarnManifest, dir string, ws *workspace.Workspac
 		}
 	}
 	return out, nil
-}
-
-func truthy(v any) bool {
-	switch v := v.(type) {
-	case nil:
-		return false
-	case bool:
-		return v
-	case string:
-		return v != ""
-	case float64:
-		return v != 0 && v == v
-	}
-	return true
 }
 
 // yarnWorkspace is one workspace of the project as yarn knows it, with
