@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/airlockdev/airlock/internal/jsvalue"
 	"io/fs"
 	"net/url"
 	"os"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/airlockdev/airlock/internal/glob"
 	"github.com/airlockdev/airlock/internal/hint"
+	"github.com/airlockdev/airlock/internal/jsvalue"
 	"github.com/airlockdev/airlock/internal/lifecycle"
 	"github.com/airlockdev/airlock/internal/workspace"
 )
