@@ -318,7 +318,7 @@ func TestSystemRootsIgnoreTheEnvironment(t *testing.T) {
 	t.Setenv("SSL_CERT_DIR", dir)
 	pool, err := SystemRoots()
 	if err != nil {
-		t.Skipf("no system roots here: %v", err)
+		t.Fatalf("no system roots on this machine (CI has the Debian CA bundle): %v", err)
 	}
 	if trusts(t, &Policy{Roots: pool}, ca) {
 		t.Fatal("the system roots include the certificate SSL_CERT_FILE names")
