@@ -101,17 +101,7 @@ func runPack(cmd *cobra.Command, e *env, args []string, f packFlags) error {
 	case f.onlyUnpublished:
 		return usageError{fmt.Errorf("--only-unpublished needs --workspaces or --workspace")}
 	}
-	log := newLogger(e, f.verbose)
-	res, err := pack.Pack(cmd.Context(), dir, pack.Options{
-		Destination:   f.destination,
-		DryRun:        f.dryRun,
-		IgnoreScripts: f.ignoreScripts,
-		Env:           e.vars,
-		Stdout:        e.stderr, // stdout carries only the result
-		Stderr:        e.stderr,
-		Logger:        log,
-		ToolVersion:   toolVersion(),
-	})
+	res, err := pack.Pack(cmd.Context(), dir, packOptions(e, f))
 	if err != nil {
 		return err
 	}
@@ -212,6 +202,20 @@ func printPackSummary(e *env, res *pack.Result, shown string, dryRun bool) {
 
 // runPackWorkspaces packs the packages of a workspace and writes
 // release.json; stdout is its path (or the reports, with --json).
+// packOptions are the options every pack takes from the flags.
+func packOptions(e *env, f packFlags) pack.Options {
+	return pack.Options{
+		Destination:   f.destination,
+		DryRun:        f.dryRun,
+		IgnoreScripts: f.ignoreScripts,
+		Env:           e.vars,
+		Stdout:        e.stderr, // stdout carries only the result
+		Stderr:        e.stderr,
+		Logger:        newLogger(e, f.verbose),
+		ToolVersion:   toolVersion(),
+	}
+}
+
 func runPackWorkspaces(cmd *cobra.Command, e *env, dir string, f packFlags) error {
 	var pm workspace.Manager
 	if f.packageManager != "" {
@@ -220,18 +224,8 @@ func runPackWorkspaces(cmd *cobra.Command, e *env, dir string, f packFlags) erro
 			return usageError{err}
 		}
 	}
-	log := newLogger(e, f.verbose)
 	opts := pack.WorkspaceOptions{
-		Options: pack.Options{
-			Destination:   f.destination,
-			DryRun:        f.dryRun,
-			IgnoreScripts: f.ignoreScripts,
-			Env:           e.vars,
-			Stdout:        e.stderr, // stdout carries only the result
-			Stderr:        e.stderr,
-			Logger:        log,
-			ToolVersion:   toolVersion(),
-		},
+		Options:         packOptions(e, f),
 		Manager:         pm,
 		Select:          f.workspace,
 		OnlyUnpublished: f.onlyUnpublished,
@@ -247,7 +241,7 @@ func runPackWorkspaces(cmd *cobra.Command, e *env, dir string, f packFlags) erro
 			return err
 		}
 		opts.Config = cfg
-		opts.Registry = &registry.Client{UserAgent: "airlock/" + toolVersion(), Logger: log, HTTP: pol.Client()}
+		opts.Registry = &registry.Client{UserAgent: "airlock/" + toolVersion(), Logger: opts.Logger, HTTP: pol.Client()}
 	}
 	res, err := pack.PackWorkspaces(cmd.Context(), dir, opts)
 	if res != nil {
