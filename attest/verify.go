@@ -9,10 +9,14 @@ import (
 	"strings"
 	"time"
 
+	ita1 "github.com/in-toto/attestation/go/v1"
+	intoto "github.com/in-toto/in-toto-golang/in_toto"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore-go/pkg/verify"
+
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/airlockdev/airlock/internal/hint"
 )
@@ -90,6 +94,10 @@ type VerifyOptions struct {
 	// nil means time.Now. Certificates are checked at the time they were
 	// logged, as Sigstore specifies, so old bundles stay valid.
 	Now func() time.Time
+	// PredicateType, if set, is the one predicate type the statement
+	// may have, for other attestations about a package than provenance
+	// (a verification summary); by default SLSA provenance v1 or v0.2.
+	PredicateType string
 }
 
 // Provenance is who built a package from what, as the verified
@@ -198,7 +206,7 @@ func VerifyBundle(data []byte, subject Subject, o VerifyOptions) (*Provenance, e
 		return fail(fmt.Errorf("%w: the entry was logged at %s, in the future", ErrTransparencyLog, t.UTC().Format(time.RFC3339)))
 	}
 
-	st, err := readStatement(env.Payload)
+	st, err := readStatement(env.Payload, o.PredicateType)
 	if err != nil {
 		return fail(err)
 	}
@@ -255,23 +263,56 @@ func classify(err error) error {
 
 // statement is the part of an in-toto statement VerifyBundle reads.
 type statement struct {
-	Type    string `json:"_type"`
-	Subject []struct {
-		Name   string            `json:"name"`
-		Digest map[string]string `json:"digest"`
-	} `json:"subject"`
-	PredicateType string `json:"predicateType"`
+	PredicateType string
+	Subject       []subject
 }
 
-func readStatement(payload []byte) (*statement, error) {
-	var st statement
-	if err := json.Unmarshal(payload, &st); err != nil {
+type subject struct {
+	Name   string
+	Digest map[string]string
+}
+
+// readStatement reads a v1 statement (what npm signs on GitHub Actions)
+// with the in-toto attestation framework's own type, which also checks
+// its shape, and a v0.1 one (GitLab CI) with in-toto-golang's.
+func readStatement(payload []byte, predicateType string) (*statement, error) {
+	var head struct {
+		Type string `json:"_type"`
+	}
+	if err := json.Unmarshal(payload, &head); err != nil {
 		return nil, fmt.Errorf("%w: reading the statement: %v", ErrBundle, err)
 	}
-	if st.Type != statementV1 && st.Type != statementV01 {
-		return nil, fmt.Errorf("%w: statement type is %q, want an in-toto statement", ErrBundle, st.Type)
+	var st statement
+	switch head.Type {
+	case intoto.StatementInTotoV1:
+		var v1 ita1.Statement
+		if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(payload, &v1); err != nil {
+			return nil, fmt.Errorf("%w: reading the statement: %v", ErrBundle, err)
+		}
+		if err := v1.Validate(); err != nil {
+			return nil, fmt.Errorf("%w: the statement is not a valid in-toto statement: %v", ErrBundle, err)
+		}
+		st.PredicateType = v1.GetPredicateType()
+		for _, d := range v1.GetSubject() {
+			st.Subject = append(st.Subject, subject{Name: d.GetName(), Digest: d.GetDigest()})
+		}
+	case intoto.StatementInTotoV01:
+		var v01 intoto.ProvenanceStatementSLSA02
+		if err := json.Unmarshal(payload, &v01); err != nil {
+			return nil, fmt.Errorf("%w: reading the statement: %v", ErrBundle, err)
+		}
+		st.PredicateType = v01.PredicateType
+		for _, d := range v01.Subject {
+			st.Subject = append(st.Subject, subject{Name: d.Name, Digest: d.Digest})
+		}
+	default:
+		return nil, fmt.Errorf("%w: statement type is %q, want an in-toto statement", ErrBundle, head.Type)
 	}
-	if st.PredicateType != slsaV1 && st.PredicateType != slsaV02 {
+	if predicateType != "" {
+		if st.PredicateType != predicateType {
+			return nil, fmt.Errorf("%w: predicate type is %q, want %s", ErrBundle, st.PredicateType, predicateType)
+		}
+	} else if st.PredicateType != slsaV1 && st.PredicateType != slsaV02 {
 		return nil, fmt.Errorf("%w: predicate type is %q, want SLSA provenance (%s or %s)", ErrBundle, st.PredicateType, slsaV1, slsaV02)
 	}
 	return &st, nil

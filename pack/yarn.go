@@ -488,7 +488,7 @@ func (w *yarnWorkspace) accepts(spec string) bool {
 		return true
 	}
 	r, ok := validRange(sel)
-	return ok && r.satisfies(w.version)
+	return ok && r.Satisfies(w.version)
 }
 
 // yarnRange is structUtils.parseRange's result.

@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/airlockdev/airlock/internal/hint"
 	"github.com/airlockdev/airlock/internal/manifest"
 	"github.com/airlockdev/airlock/internal/npmrc"
 	"github.com/airlockdev/airlock/internal/registry"
+	"github.com/airlockdev/airlock/internal/semver"
 )
 
 // plan is where and how a version is released.
@@ -117,16 +116,25 @@ func checkLatest(p plan, version string, pk *registry.Packument) error {
 		return nil
 	}
 	deprecated := deprecatedVersions(pk.Raw)
+	release, ok := semver.Parse(version)
+	if !ok {
+		return nil // a number above 2^53-1: npm refuses the version itself
+	}
 	var highest string
+	var top semver.Version
 	for v := range pk.Versions {
 		if manifest.ValidateVersion(v) != nil || manifest.IsPrerelease(v) || deprecated[v] {
 			continue
 		}
-		if highest == "" || compareVersions(v, highest) > 0 {
-			highest = v
+		pv, ok := semver.Parse(v)
+		if !ok {
+			continue
+		}
+		if highest == "" || pv.Compare(top) > 0 {
+			highest, top = v, pv
 		}
 	}
-	if highest != "" && compareVersions(highest, version) >= 0 {
+	if highest != "" && top.Compare(release) >= 0 {
 		return hint.With(fmt.Errorf("%s is lower than %s, the highest version published, and would take the %q tag from it", version, highest, p.tag),
 			"publish it under another tag, e.g. --tag v"+strings.SplitN(version, ".", 2)[0]+"-maintenance")
 	}
@@ -153,107 +161,10 @@ func deprecatedVersions(raw json.RawMessage) map[string]bool {
 	return out
 }
 
-// compareVersions orders two valid semver versions by precedence.
-func compareVersions(a, b string) int {
-	pa, pb := splitVersion(a), splitVersion(b)
-	for i := 0; i < 3; i++ {
-		if c := compareNumeric(pa.core[i], pb.core[i]); c != 0 {
-			return c
-		}
-	}
-	switch {
-	case len(pa.pre) == 0 && len(pb.pre) == 0:
-		return 0
-	case len(pa.pre) == 0:
-		return 1
-	case len(pb.pre) == 0:
-		return -1
-	}
-	for i := 0; i < len(pa.pre) && i < len(pb.pre); i++ {
-		x, y := pa.pre[i], pb.pre[i]
-		xn, xerr := strconv.ParseUint(x, 10, 64)
-		yn, yerr := strconv.ParseUint(y, 10, 64)
-		switch {
-		case xerr == nil && yerr == nil:
-			if xn != yn {
-				if xn < yn {
-					return -1
-				}
-				return 1
-			}
-		case xerr == nil:
-			return -1
-		case yerr == nil:
-			return 1
-		default:
-			if c := strings.Compare(x, y); c != 0 {
-				return c
-			}
-		}
-	}
-	return compareInts(len(pa.pre), len(pb.pre))
-}
-
-type version struct {
-	core [3]string
-	pre  []string
-}
-
-func splitVersion(v string) version {
-	v, _, _ = strings.Cut(v, "+")
-	core, pre, hasPre := strings.Cut(v, "-")
-	var out version
-	copy(out.core[:], strings.SplitN(core, ".", 3))
-	if hasPre {
-		out.pre = strings.Split(pre, ".")
-	}
-	return out
-}
-
-func compareNumeric(a, b string) int {
-	if len(a) != len(b) {
-		return compareInts(len(a), len(b))
-	}
-	return strings.Compare(a, b)
-}
-
-func compareInts(a, b int) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 // isSemverRange reports whether node-semver's validRange would accept
 // tag: npm refuses such tags, since "npm install pkg@<tag>" would read
 // them as ranges.
 func isSemverRange(tag string) bool {
-	t := strings.TrimSpace(tag)
-	if t == "" {
-		return true // validRange("") is "*"
-	}
-	for _, set := range strings.Split(t, "||") {
-		set = strings.TrimSpace(set)
-		if set == "" {
-			continue
-		}
-		if m := hyphenRange.FindStringSubmatch(set); m != nil {
-			continue
-		}
-		for _, c := range strings.Fields(set) {
-			if !comparator.MatchString(c) {
-				return false
-			}
-		}
-	}
-	return true
+	_, ok := semver.ParseRange(tag)
+	return ok
 }
-
-var (
-	partial     = `v?(?:\d+|[xX*])(?:\.(?:\d+|[xX*])(?:\.(?:\d+|[xX*])(?:-?[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?)?)?`
-	comparator  = regexp.MustCompile(`^(?:<=?|>=?|=|~>?|\^)?` + partial + `$|^(?:<=?|>=?|=|~>?|\^)$`)
-	hyphenRange = regexp.MustCompile(`^` + partial + `\s+-\s+` + partial + `$`)
-)

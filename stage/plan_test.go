@@ -1,6 +1,11 @@
 package stage
 
-import "testing"
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/airlockdev/airlock/internal/registry"
+)
 
 func TestIsSemverRange(t *testing.T) {
 	ranges := []string{"", " ", "1", "1.2", "1.2.3", "^1.2.3", "~1.2", ">=1.0.0 <2", "1.x", "*", "1.2.3 - 2.0.0", "1 || 2", "v1.2.3", "=1.0.0", "1.2.3-beta.1"}
@@ -17,18 +22,29 @@ func TestIsSemverRange(t *testing.T) {
 	}
 }
 
-func TestCompareVersions(t *testing.T) {
-	ordered := []string{"0.9.0", "1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta", "1.0.0-beta.2", "1.0.0-beta.11", "1.0.0-rc.1", "1.0.0", "1.0.1", "1.10.0", "2.0.0", "10.0.0"}
-	for i := range ordered {
-		for j := range ordered {
-			want := compareInts(i, j)
-			if got := compareVersions(ordered[i], ordered[j]); got != want {
-				t.Errorf("compareVersions(%s, %s) = %d, want %d", ordered[i], ordered[j], got, want)
-			}
-		}
+func TestCheckLatest(t *testing.T) {
+	raw := json.RawMessage(`{"versions":{"1.0.0":{},"2.9.0":{},"2.10.0":{},"3.0.0":{"deprecated":"broken"},"4.0.0-beta.1":{}}}`)
+	pk := &registry.Packument{Raw: raw}
+	if err := json.Unmarshal(raw, pk); err != nil {
+		t.Fatal(err)
 	}
-	if compareVersions("1.0.0+build.1", "1.0.0+build.2") != 0 {
-		t.Error("build metadata must not order versions")
+	for _, tc := range []struct {
+		version string
+		chosen  bool
+		refused bool
+	}{
+		{"2.10.1", false, false},
+		{"3.0.1", false, false}, // above the deprecated 3.0.0, and the prerelease does not count
+		{"2.10.0", false, true},
+		{"2.9.1", false, true}, // 2.10.0 is higher: numbers, not strings
+		{"2.11.0-rc.1", false, false},
+		{"2.10.0-rc.1", false, true},
+		{"1.0.1", true, false},
+	} {
+		err := checkLatest(plan{tag: "latest", tagChosen: tc.chosen}, tc.version, pk)
+		if (err != nil) != tc.refused {
+			t.Errorf("checkLatest(%s, tag chosen %v) = %v, want refused %v", tc.version, tc.chosen, err, tc.refused)
+		}
 	}
 }
 

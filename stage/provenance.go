@@ -4,10 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/airlockdev/airlock/attest"
 	"github.com/airlockdev/airlock/internal/jsvalue"
 	"github.com/airlockdev/airlock/internal/registry"
+	"github.com/airlockdev/airlock/pack"
 )
 
 // checkProvenance asks opts.Provenance whether a bundle is to be made
@@ -63,7 +67,25 @@ func (r *release) sign(ctx context.Context, opts Options) error {
 	if i := attest.LogIndex(bundle); i >= 0 {
 		r.res.Provenance = fmt.Sprintf("attached (transparency log index %d)", i)
 	}
+	if opts.ProvenanceDir != "" {
+		path := filepath.Join(opts.ProvenanceDir, ProvenanceFile(name, version))
+		if err := os.MkdirAll(opts.ProvenanceDir, 0o755); err != nil {
+			return fmt.Errorf("provenance for %s@%s: %w", name, version, err)
+		}
+		if err := os.WriteFile(path, bundle, 0o644); err != nil {
+			return fmt.Errorf("provenance for %s@%s: %w", name, version, err)
+		}
+		r.res.ProvenanceFile = path
+	}
 	return nil
+}
+
+// ProvenanceFile is the file name --provenance-out gives the bundle of
+// name@version: npm's attachment name, with a scope flattened as npm
+// flattens it in a tarball's name ("@acme/x" 1.0.0 is
+// "acme-x-1.0.0.sigstore").
+func ProvenanceFile(name, version string) string {
+	return strings.TrimSuffix(pack.Filename(name, version), ".tgz") + ".sigstore"
 }
 
 // repositoryURL is repository.url of the version's manifest, as the

@@ -64,6 +64,10 @@ type Options struct {
 	// after every other check has passed, so a release that fails leaves
 	// no transparency-log entry behind.
 	Provenance attest.Source
+	// ProvenanceDir, if set, is a folder each attached bundle is also
+	// written to, as ProvenanceFile names it, before the upload: the
+	// registry serves a staged version's provenance only once approved.
+	ProvenanceDir string
 	// AllowUnpinned publishes tarballs without an integrity pin.
 	AllowUnpinned bool
 	// Limits bound what the tarball inspection accepts.
@@ -97,6 +101,8 @@ type Result struct {
 	// N)", "attached from a file", "would be signed" on a dry run, or ""
 	// for none.
 	Provenance string `json:"provenance,omitempty"`
+	// ProvenanceFile is where the bundle was written, with ProvenanceDir.
+	ProvenanceFile string `json:"provenanceFile,omitempty"`
 	// StageID is the registry's id for a staged version.
 	StageID string `json:"stageId,omitempty"`
 	// AuthSource says which credential was used, never its value.

@@ -32,6 +32,7 @@ type publishFlags struct {
 	provenance    bool
 	noProvenance  bool
 	provFile      string
+	provOut       string
 	fulcioURL     string
 	rekorURL      string
 	trustedRoot   string
@@ -94,7 +95,11 @@ publishing (not on CircleCI) from a public repository for a package the
 registry lists as public; --no-provenance turns it off.
 --provenance-file attaches a bundle made elsewhere, after verifying its
 signature and transparency-log entry, and that its one subject is this
-package, version and tarball digest.
+package, version and tarball digest. --provenance-out DIR also writes
+each bundle attached to DIR/<name>-<version>.sigstore (a scoped name as
+npm names its tarball): keep it as an artifact of a staged release, since
+the registry serves a staged version's provenance only once it is
+approved, and give it to 'airlock stage review --bundle'.
 
 Connections (the registry, the CI's ID-token endpoint, Fulcio, Rekor) take
 a proxy and trust roots only from --proxy, --noproxy and --cafile, or from
@@ -136,6 +141,7 @@ with 2FA ('airlock stage approve ID'). The stage id is printed.`,
 	fl.BoolVar(&f.provenance, "provenance", false, "sign and attach npm provenance (GitHub Actions or GitLab CI)")
 	fl.BoolVar(&f.noProvenance, "no-provenance", false, "attach no provenance, even where npm would by default")
 	fl.StringVar(&f.provFile, "provenance-file", "", "attach this Sigstore bundle, after verifying it is for this tarball")
+	fl.StringVar(&f.provOut, "provenance-out", "", "also write each attached provenance bundle to this folder, for 'airlock stage review --bundle'")
 	fl.StringVar(&f.fulcioURL, "fulcio-url", "https://fulcio.sigstore.dev", "Fulcio instance that certifies the signing key")
 	fl.StringVar(&f.rekorURL, "rekor-url", "https://rekor.sigstore.dev", "Rekor instance that logs the signature")
 	fl.StringVar(&f.trustedRoot, "trusted-root", "", "Sigstore trusted_root.json to verify --provenance-file with (default: the public-good instance)")
@@ -205,6 +211,7 @@ func runPublish(cmd *cobra.Command, e *env, args []string, f publishFlags) error
 		Auth:          choice.Auth,
 		Stage:         f.stage,
 		Provenance:    prov,
+		ProvenanceDir: f.provOut,
 		DryRun:        f.dryRun,
 		AllowUnpinned: f.allowUnpinned,
 		Limits:        limits,
@@ -257,9 +264,12 @@ func printPublishResult(e *env, r stage.Result, f publishFlags) {
 	case "dry run":
 		fmt.Fprintf(e.stderr, "dry run: every check passed; would publish %s to %s with tag %s (auth: %s). The document it would send, tarball data summarised:\n%s\n", r.ID, r.Registry, r.Tag, auth, r.Document)
 	case "staged":
-		fmt.Fprintf(e.stderr, "staged %s on %s with tag %s (auth: %s); a maintainer approves it with: airlock stage approve %s --otp CODE\n", r.ID, r.Registry, r.Tag, auth, r.StageID)
+		fmt.Fprintf(e.stderr, "staged %s on %s with tag %s (auth: %s); a maintainer reviews it with 'airlock stage review %s', then approves it with: airlock stage approve %s --otp CODE --reviewed SHA512\n", r.ID, r.Registry, r.Tag, auth, r.StageID, r.StageID)
 		if r.Provenance != "" {
 			fmt.Fprintf(e.stderr, "provenance: %s\n", r.Provenance)
+		}
+		if r.ProvenanceFile != "" {
+			fmt.Fprintf(e.stderr, "provenance bundle written to %s (the review reads it with --bundle)\n", r.ProvenanceFile)
 		}
 		fmt.Fprintf(e.stdout, "%s %s\n", r.ID, r.StageID)
 		return
@@ -274,6 +284,9 @@ func printPublishResult(e *env, r stage.Result, f publishFlags) {
 	}
 	if r.Provenance != "" {
 		fmt.Fprintf(e.stderr, "provenance: %s\n", r.Provenance)
+	}
+	if r.ProvenanceFile != "" {
+		fmt.Fprintf(e.stderr, "provenance bundle written to %s\n", r.ProvenanceFile)
 	}
 	fmt.Fprintf(e.stdout, "%s\n", r.ID)
 }

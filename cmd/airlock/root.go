@@ -83,7 +83,7 @@ func newRootCmd(e *env) *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{err}
 	})
-	root.AddCommand(newVersionCmd(e), newPackCmd(e), newPublishCmd(e), newDoctorCmd(e), newStageCmd(e), newAttestCmd(e), newVerifyCmd(e), newAuditCmd(e), newInitCmd(e))
+	root.AddCommand(newVersionCmd(e), newPackCmd(e), newPublishCmd(e), newDoctorCmd(e), newStageCmd(e), newAttestCmd(e), newVerifyCmd(e), newDiffCmd(e), newAuditCmd(e), newInitCmd(e))
 	return root
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,18 +11,21 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/airlockdev/airlock/attest"
+	"github.com/airlockdev/airlock/internal/hint"
 	"github.com/airlockdev/airlock/internal/inspect"
 	"github.com/airlockdev/airlock/internal/npmrc"
 	"github.com/airlockdev/airlock/internal/registry"
+	"github.com/airlockdev/airlock/internal/tardiff"
 	"github.com/airlockdev/airlock/stage"
 )
 
-const stageSubcommands = "list, view, download, approve or reject"
+const stageSubcommands = "list, view, download, approve or reject (and review, to check one before approving)"
 
 func newStageCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "stage SUBCOMMAND",
-		Short: "Review staged versions: list, view, download, approve or reject them",
+		Short: "Review staged versions: list, view, download, review, approve or reject them",
 		Long: `Review versions staged on the registry (npm stage publish) before they go live.
 
 A staged version waits on the registry until a maintainer approves it with
@@ -32,7 +36,10 @@ a human with their own npm token, and work as npm 11's 'npm stage' does:
   airlock stage list [PACKAGE]   staged versions, of one package or all
   airlock stage view ID          one staged version's record
   airlock stage download ID      its tarball, checked, to look at before approving
-  airlock stage approve ID       publish it (needs --otp, your 2FA code)
+  airlock stage review ID        what it changes since the last release, its
+                                 provenance, and a rebuild from source
+  airlock stage approve ID       publish it (needs --otp, your 2FA code;
+                                 --reviewed binds it to what you reviewed)
   airlock stage reject ID        delete it and its tarball (needs --otp)
 
 IDs are the UUIDs 'airlock stage list' shows. Configuration and
@@ -52,7 +59,7 @@ password with --otp.`,
 		// would print the help and exit 0 for "stage foo".
 		RunE: func(*cobra.Command, []string) error { return nil },
 	}
-	cmd.AddCommand(newStageListCmd(e), newStageViewCmd(e), newStageDownloadCmd(e), newStageApproveCmd(e), newStageRejectCmd(e))
+	cmd.AddCommand(newStageListCmd(e), newStageViewCmd(e), newStageDownloadCmd(e), newStageReviewCmd(e), newStageApproveCmd(e), newStageRejectCmd(e))
 	return cmd
 }
 
@@ -208,8 +215,14 @@ sent it.`,
 	return cmd
 }
 
+type approveFlags struct {
+	reviewFlags
+	reviewed string
+	maxSize  int64
+}
+
 func newStageApproveCmd(e *env) *cobra.Command {
-	var f reviewFlags
+	var f approveFlags
 	cmd := &cobra.Command{
 		Use:   "approve ID",
 		Short: "Publish a staged version (needs your 2FA code)",
@@ -217,14 +230,37 @@ func newStageApproveCmd(e *env) *cobra.Command {
 
 The registry asks for the maintainer's second factor: pass the one-time
 password from your authenticator app with --otp. Look at the version
-first, with 'airlock stage view' and 'airlock stage download'.`,
-		Args: oneID("approve"),
+first, with 'airlock stage review'.
+
+--reviewed DIGEST binds the approval to what you reviewed: the staged
+tarball is fetched and checked again, and the approval is refused unless
+its sha512 is DIGEST (the sha512-... line 'airlock stage review' prints,
+or 128 hexadecimal digits). A review of one tarball then cannot approve
+another.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if err := oneID("approve")(cmd, args); err != nil {
+				return err
+			}
+			if f.reviewed != "" {
+				if _, err := stage.ParseDigest(f.reviewed); err != nil {
+					return usageError{fmt.Errorf("--reviewed: %w", err)}
+				}
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts, err := f.options(e)
 			if err != nil {
 				return err
 			}
-			if err := stage.Approve(cmd.Context(), args[0], opts); err != nil {
+			if f.reviewed != "" {
+				sum, _ := stage.ParseDigest(f.reviewed)
+				err = stage.ApproveReviewed(cmd.Context(), args[0], sum, opts, f.maxSize, inspect.DefaultLimits())
+			} else {
+				warnf(e, "approving %s without --reviewed: nothing ties this approval to a tarball you looked at; 'airlock stage review %s' prints the digest to pass", args[0], args[0])
+				err = stage.Approve(cmd.Context(), args[0], opts)
+			}
+			if err != nil {
 				return err
 			}
 			fmt.Fprintf(e.stdout, "Staged package %s approved and published successfully.\n", args[0])
@@ -232,6 +268,8 @@ first, with 'airlock stage view' and 'airlock stage download'.`,
 		},
 	}
 	f.add(cmd, false, true)
+	cmd.Flags().StringVar(&f.reviewed, "reviewed", "", "approve only if the staged tarball's sha512 is this one (from 'airlock stage review')")
+	cmd.Flags().Int64Var(&f.maxSize, "max-size", 0, "most bytes the tarball may have, with --reviewed (default 256 MiB)")
 	return cmd
 }
 
@@ -346,4 +384,150 @@ func printJSON(w io.Writer, v any) error {
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+type stageReviewFlags struct {
+	reviewFlags
+	against, bundle, trustedRoot string
+	policy                       attest.Policy
+	maxSize                      int64
+	repro                        reproduceFlags
+	noReproduce                  bool
+}
+
+func newStageReviewCmd(e *env) *cobra.Command {
+	var f stageReviewFlags
+	cmd := &cobra.Command{
+		Use:   "review ID",
+		Short: "Review a staged version: what changed, its provenance, a rebuild from source",
+		Long: `Gather what an approver needs to judge the staged version ID, and print
+a verdict first ("review: 2 high signals", or "review: nothing unusual;
+reproduces from <commit>"), then the details:
+
+  the tarball     fetched and checked as 'stage download' does (shasum of
+                  the staged record, inspection, package name and version)
+  provenance      verified when the version has any: --bundle FILE, or the
+                  registry's attestations; the repository and workflow are
+                  compared with those of the version it is compared with,
+                  and --repository, --workflow, --ref and --issuer demand
+                  an identity as 'airlock verify provenance' does
+  diff            against the version tagged latest (or --against VERSION),
+                  with every signal 'airlock diff' reports
+  reproduce       a rebuild from --source DIR, or --git URL --commit SHA, or
+                  the repository and commit the provenance names (cloned;
+                  nothing from it is run unless --run-scripts), compared
+                  file by file; --no-reproduce skips it
+
+It ends with the staged tarball's sha512: approve with
+'airlock stage approve ID --otp CODE --reviewed <sha512>' so that the
+approval is refused if the tarball is not the one reviewed. --json prints
+the report as JSON. The exit status is 1 when any signal is high.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if err := oneID("review")(cmd, args); err != nil {
+				return err
+			}
+			return f.repro.check(true)
+		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runStageReview(cmd.Context(), e, args[0], &f) },
+	}
+	f.add(cmd, false, false)
+	fl := cmd.Flags()
+	fl.BoolVar(&f.json, "json", false, "print the report as JSON")
+	fl.StringVar(&f.against, "against", "", "published version to compare with (default: the one tagged latest)")
+	fl.StringVar(&f.bundle, "bundle", "", "the staged version's Sigstore provenance bundle (default: ask the registry)")
+	fl.StringVar(&f.trustedRoot, "trusted-root", "", "a Sigstore trusted_root.json (default: the public-good root)")
+	fl.StringVar(&f.policy.Repository, "repository", "", "OWNER/REPO (or repository URL) that must have built the staged version")
+	fl.StringVar(&f.policy.Workflow, "workflow", "", "workflow file path or name that must have built it")
+	fl.StringVar(&f.policy.Ref, "ref", "", "git ref it must have been built from")
+	fl.StringVar(&f.policy.Issuer, "issuer", "", "OIDC issuer the certificate must name (default: GitHub Actions)")
+	fl.Int64Var(&f.maxSize, "max-size", 0, "most bytes a tarball may have (default 256 MiB)")
+	fl.BoolVar(&f.noReproduce, "no-reproduce", false, "do not rebuild the version from source")
+	f.repro.add(fl)
+	return cmd
+}
+
+func runStageReview(ctx context.Context, e *env, id string, f *stageReviewFlags) error {
+	opts, err := f.options(e)
+	if err != nil {
+		return err
+	}
+	c := stage.ReviewConfig{ReviewOptions: opts, Against: f.against, Policy: f.policy, MaxSize: f.maxSize,
+		Limits: tardiff.DefaultLimits(), HTTP: opts.Client.HTTP, UserAgent: "airlock/" + toolVersion()}
+	if f.trustedRoot != "" {
+		if c.Verify.TrustedRoot, err = os.ReadFile(f.trustedRoot); err != nil {
+			return fmt.Errorf("reading the trusted root: %w", err)
+		}
+	}
+	if f.bundle != "" {
+		if c.Bundle, err = os.ReadFile(f.bundle); err != nil {
+			return fmt.Errorf("reading the bundle: %w", err)
+		}
+	}
+	if !f.noReproduce {
+		c.Reproduce = f.repro.forReview(e, f.verbose)
+	}
+	r, err := stage.Review(ctx, id, c)
+	if err != nil {
+		return err
+	}
+	if f.json {
+		if err := printJSON(e.stdout, r); err != nil {
+			return err
+		}
+	} else {
+		printReview(e.stdout, r)
+	}
+	fmt.Fprintf(e.stderr, "to approve exactly this tarball: airlock stage approve %s --otp CODE --reviewed %s\n", id, r.Integrity)
+	if n := r.High(); n > 0 {
+		return hint.With(fmt.Errorf("review found %d high %s", n, plural(n, "signal", "signals")),
+			"do not approve before you know why each one is there; reject the version with 'airlock stage reject "+id+" --otp CODE' if you do not")
+	}
+	return nil
+}
+
+func printReview(w io.Writer, r *stage.ReviewReport) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n", r.Verdict)
+	fmt.Fprintf(&b, "staged: %s@%s", r.Name, r.Version)
+	if r.Tag != "" {
+		fmt.Fprintf(&b, ", tag %s", r.Tag)
+	}
+	if r.Actor != "" {
+		fmt.Fprintf(&b, ", staged by %s", r.Actor)
+	}
+	fmt.Fprintf(&b, "\nsha512: %s\n", r.Integrity)
+	if r.Against != "" {
+		fmt.Fprintf(&b, "compared with: %s@%s\n", r.Name, r.Against)
+	} else {
+		b.WriteString("compared with: nothing (no version is published yet)\n")
+	}
+	p := r.Provenance
+	switch {
+	case !p.Found:
+		b.WriteString("provenance: none (the registry serves none for this staged version; pass --bundle FILE if the publish job kept it)\n")
+	case !p.Verified:
+		fmt.Fprintf(&b, "provenance: does not verify: %s\n", registry.Sanitize(p.Error, nil))
+	default:
+		fmt.Fprintf(&b, "provenance: verified: built in %s by %s at %s (%s), logged in Rekor at index %d\n",
+			registry.Sanitize(p.Repository, nil), registry.Sanitize(p.Workflow, nil), registry.Sanitize(p.Commit, nil), registry.Sanitize(p.Ref, nil), p.LogIndex)
+	}
+	if rep := r.Reproduce; rep != nil {
+		if rep.Reproduced {
+			fmt.Fprintf(&b, "reproduce: reproduces from %s\n", rep.Source)
+		} else {
+			fmt.Fprintf(&b, "reproduce: does not reproduce from %s: %s\n", rep.Source, rep.Summary)
+		}
+	}
+	if len(r.Signals) > 0 {
+		b.WriteString("\nsignals:\n")
+		tardiff.WriteSignals(&b, r.Signals)
+	}
+	if r.Diff != nil {
+		b.WriteString("\n")
+		tardiff.WriteFiles(&b, r.Diff)
+	}
+	if rep := r.Reproduce; rep != nil && rep.Details != "" {
+		b.WriteString("\n" + rep.Details)
+	}
+	io.WriteString(w, b.String())
 }

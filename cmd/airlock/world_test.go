@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
@@ -21,10 +22,13 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/airlockdev/airlock/attest"
 	"github.com/airlockdev/airlock/internal/frontdoor"
+	"github.com/airlockdev/airlock/internal/inspect"
 	"github.com/airlockdev/airlock/internal/network/networktest"
 	"github.com/airlockdev/airlock/internal/oidcissuer"
 	"github.com/airlockdev/airlock/internal/registrytest"
+	"github.com/airlockdev/airlock/internal/reproduce"
 	"github.com/airlockdev/airlock/internal/sigstoretest"
 )
 
@@ -159,12 +163,14 @@ func (w *world) commands() map[string]func(ts *testscript.TestScript, neg bool, 
 			}
 			w.npmInstall(ts, args[0], args[1])
 		},
+		"sign-provenance": w.cmdSignProvenance,
+		"verify-summary":  w.cmdVerifySummary,
 	}
 }
 
 // runClaims turns key=value arguments into a GitHub run's claims. Keys:
-// repo, workflow, ref, env, runner, visibility, and drop=CLAIM to remove
-// a claim.
+// repo, workflow, ref, sha, env, runner, visibility, and drop=CLAIM to
+// remove a claim.
 //
 // The repository is private unless visibility=public is given, so that
 // npm's provenance-by-default stays off where a script is not about it.
@@ -184,6 +190,8 @@ func runClaims(ts *testscript.TestScript, args []string) (map[string]any, oidcis
 			run.Workflow = v
 		case "ref":
 			run.Ref = v
+		case "sha":
+			run.SHA = v
 		case "env":
 			run.Environment = v
 		case "runner":
@@ -369,6 +377,59 @@ func (w *world) npmInstall(ts *testscript.TestScript, name, version string) {
 	if pkg.Name != name || pkg.Version != version {
 		ts.Fatalf("npm installed %s@%s, want %s@%s", pkg.Name, pkg.Version, name, version)
 	}
+}
+
+// sign-provenance TARBALL OUT [key=value...]: the provenance bundle the
+// publish job would attach to TARBALL, from the run github-oidc set up
+// (its GITHUB_* variables and, with key=value, its token's claims), signed
+// by the world's Fulcio and Rekor: what a publish job keeps as an
+// artifact, since the registry serves no provenance for staged versions.
+func (w *world) cmdSignProvenance(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 {
+		ts.Fatalf("usage: sign-provenance TARBALL OUT [key=value...]")
+	}
+	data, err := os.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	subject, err := attest.ReadSubject(context.Background(), bytes.NewReader(data), int64(len(data)), inspect.DefaultLimits())
+	ts.Check(err)
+	stmt, err := attest.Statement(subject, func(k string) (string, bool) { v := ts.Getenv(k); return v, v != "" })
+	ts.Check(err)
+	claims, o, _ := runClaims(ts, append([]string{"visibility=public"}, args[2:]...))
+	o.Audience = "sigstore"
+	tok, err := w.issuer.Mint(claims, o)
+	ts.Check(err)
+	bundle, err := attest.Sign(context.Background(), stmt, attest.SignOptions{FulcioURL: w.sigstore.FulcioURL(), RekorURL: w.sigstore.RekorURL(),
+		IDToken: func(context.Context) (string, error) { return tok, nil }})
+	ts.Check(err)
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), bundle, 0o644))
+}
+
+// verify-summary BUNDLE TARBALL REPO: BUNDLE must be a Sigstore bundle,
+// verified against the world's trusted root, of an SLSA verification
+// summary about TARBALL, signed by a run of REPO (owner/repo).
+func (w *world) cmdVerifySummary(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 3 {
+		ts.Fatalf("usage: verify-summary BUNDLE TARBALL REPO")
+	}
+	bundle, err := os.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	data, err := os.ReadFile(ts.MkAbs(args[1]))
+	ts.Check(err)
+	subject, err := attest.ReadSubject(context.Background(), bytes.NewReader(data), int64(len(data)), inspect.DefaultLimits())
+	ts.Check(err)
+	root, err := os.ReadFile(w.trustedRoot)
+	ts.Check(err)
+	p, err := attest.VerifyBundle(bundle, subject, attest.VerifyOptions{TrustedRoot: root, Policy: attest.Policy{Repository: args[2], Issuer: ts.Getenv("ISSUER_URL")},
+		PredicateType: reproduce.VSAPredicateType})
+	if neg {
+		if err == nil {
+			ts.Fatalf("the summary verified")
+		}
+		ts.Logf("%v", err)
+		return
+	}
+	ts.Check(err)
+	ts.Logf("verified: signed by %s, logged at index %d", p.Repository, p.LogIndex)
 }
 
 // tls-registry: the front door over TLS with a CA of its own; sets

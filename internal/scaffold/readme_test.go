@@ -12,10 +12,15 @@ import (
 //
 //	<!-- airlock init github --airlock-ref … --airlock-version v1.2.3 -->
 type readmeBlock struct {
-	line    int
+	line    int // the marker's, from 1
+	end     int // the closing fence's, from 1
 	command string
 	yaml    string
 }
+
+// update rewrites README.md's marked blocks with init's output:
+// go test ./internal/scaffold -run TestREADMEWorkflowsAreInitsOutput -update
+var update = flag.Bool("update", false, "rewrite README.md's workflows with init's output")
 
 func readmeBlocks(t *testing.T) []readmeBlock {
 	t.Helper()
@@ -42,7 +47,7 @@ func readmeBlocks(t *testing.T) []readmeBlock {
 		if j == len(lines) {
 			t.Fatalf("README.md:%d: the YAML block never ends", i+1)
 		}
-		blocks = append(blocks, readmeBlock{line: i + 1, command: cmd, yaml: b.String()})
+		blocks = append(blocks, readmeBlock{line: i + 1, end: j + 1, command: cmd, yaml: b.String()})
 		i = j
 	}
 	return blocks
@@ -80,6 +85,7 @@ func readmeOptions(t *testing.T, command string) Options {
 func TestREADMEWorkflowsAreInitsOutput(t *testing.T) {
 	blocks := readmeBlocks(t)
 	seen := map[CI]bool{}
+	var rendered []string
 	for _, b := range blocks {
 		opts := readmeOptions(t, b.command)
 		seen[opts.CI] = true
@@ -91,8 +97,28 @@ func TestREADMEWorkflowsAreInitsOutput(t *testing.T) {
 		if err != nil {
 			t.Fatalf("README.md:%d: airlock init %s: %v", b.line, b.command, err)
 		}
-		if string(wf.Content) != b.yaml {
+		rendered = append(rendered, string(wf.Content))
+		if string(wf.Content) != b.yaml && !*update {
 			t.Errorf("README.md:%d: the block is not the output of airlock init %s; replace it with:\n%s", b.line, b.command, wf.Content)
+		}
+	}
+	if *update {
+		data, err := os.ReadFile("../../README.md")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.SplitAfter(string(data), "\n")
+		var out strings.Builder
+		next := 0
+		for i, b := range blocks {
+			// Keep the marker and the opening fence; replace up to the closing one.
+			out.WriteString(strings.Join(lines[next:b.line+1], ""))
+			out.WriteString(rendered[i])
+			next = b.end - 1
+		}
+		out.WriteString(strings.Join(lines[next:], ""))
+		if err := os.WriteFile("../../README.md", []byte(out.String()), 0o644); err != nil {
+			t.Fatal(err)
 		}
 	}
 	if !seen[GitHub] || !seen[GitLab] {
