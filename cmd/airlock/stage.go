@@ -504,7 +504,7 @@ func printReview(w io.Writer, r *stage.ReviewReport) {
 	p := r.Provenance
 	switch {
 	case !p.Found:
-		b.WriteString("provenance: none (the registry serves none for this staged version; pass --bundle FILE if the publish job kept it)\n")
+		b.WriteString("provenance: none (the registry serves none for a staged version; pass --bundle FILE, the bundle 'airlock publish --provenance-out' wrote, if it was signed)\n")
 	case !p.Verified:
 		fmt.Fprintf(&b, "provenance: does not verify: %s\n", registry.Sanitize(p.Error, nil))
 	default:

@@ -287,10 +287,29 @@ func (d *demo) maintainer(ctx context.Context) error {
 	if !strings.Contains(r.Stdout, "id: "+id+"\n") || !strings.Contains(r.Stdout, "version: "+d.res.Version+"\n") {
 		return fmt.Errorf("maintainer: airlock stage list does not show stage %s of version %s", id, d.res.Version)
 	}
+	d.tell("   ", "reviews it: what it changes since the version published before, and a rebuild from"+
+		" the source (the example's folder here; in a real release, the commit its provenance names):")
+	r, err = d.command(ctx, j, d.airlock, "stage", "review", id, "--source", d.example)
+	if err != nil {
+		return err
+	}
+	reviewed := ""
+	for _, line := range strings.Split(r.Stdout, "\n") {
+		if v, ok := strings.CutPrefix(line, "sha512: "); ok {
+			reviewed = v
+		}
+	}
+	verdict, _, _ := strings.Cut(r.Stdout, "\n")
+	if !strings.HasPrefix(verdict, "review: ") || strings.Contains(verdict, " high") && !strings.Contains(verdict, "no high") ||
+		!strings.Contains(verdict, "reproduces from ") || reviewed != d.res.Integrity {
+		return fmt.Errorf("maintainer: airlock stage review says %q for sha512 %q; want no high signal and a rebuild that reproduces, for the tarball %s", verdict, reviewed, d.res.Integrity)
+	}
+	d.tell("   ", "No high signal: the new command, main and files fields are what this first real release adds,"+
+		" and the rebuild from source is identical.")
 	code := frontdoor.TOTP(d.servers.otpSecret, d.now())
 	j.hide = []string{code}
-	d.tell("   ", "and approves it with the code their authenticator shows now (hidden here):")
-	r, err = d.command(ctx, j, d.airlock, "stage", "approve", id, "--otp", code)
+	d.tell("   ", "and approves exactly the tarball reviewed, with the code their authenticator shows now (hidden here):")
+	r, err = d.command(ctx, j, d.airlock, "stage", "approve", id, "--otp", code, "--reviewed", reviewed)
 	if err != nil {
 		return err
 	}
