@@ -54,10 +54,16 @@ type WorkspaceResult struct {
 	Release          ReleaseManifest
 	ReleasePath      string
 	ReleaseIntegrity string
+	// NothingToRelease is set when OnlyUnpublished found the version of
+	// every selected package on the registry already: nothing was packed
+	// and no release.json written, and that is not an error.
+	NothingToRelease bool
 }
 
-// ErrNothingToPack is what PackWorkspaces' error matches when no package
-// is left to pack.
+// ErrNothingToPack is what PackWorkspaces' error matches when the
+// selection holds no package to pack (all private, say). With
+// OnlyUnpublished, a selection whose versions are all on the registry is
+// not an error but NothingToRelease.
 var ErrNothingToPack = errors.New("no workspace package to pack")
 
 // PackWorkspaces packs the packages of the workspace dir belongs to, each
@@ -87,9 +93,13 @@ func PackWorkspaces(ctx context.Context, dir string, opts WorkspaceOptions) (*Wo
 	if err != nil {
 		return nil, err
 	}
-	if opts.OnlyUnpublished {
+	if opts.OnlyUnpublished && len(pkgs) > 0 {
 		if pkgs, err = unpublished(ctx, ws, pkgs, opts, res); err != nil {
 			return nil, err
+		}
+		if len(pkgs) == 0 {
+			res.NothingToRelease = true
+			return res, nil
 		}
 	}
 	if len(pkgs) == 0 {

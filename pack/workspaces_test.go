@@ -83,6 +83,20 @@ func TestOnlyUnpublished(t *testing.T) {
 		}
 	}
 
+	// Every version selected on the registry already: a release with
+	// nothing in it, which is not an error, and writes nothing.
+	dest := t.TempDir()
+	only := opts
+	only.Options.DryRun, only.Options.Destination = false, dest
+	only.Select = []string{"@s/a"}
+	res, err = PackWorkspaces(t.Context(), root, only)
+	if err != nil || !res.NothingToRelease || len(res.Packed) != 0 || res.ReleasePath != "" {
+		t.Fatalf("all published: %+v, %v; want NothingToRelease and nothing packed", res, err)
+	}
+	if left, _ := os.ReadDir(dest); len(left) != 0 {
+		t.Errorf("nothing to release wrote %v", left)
+	}
+
 	// A registry failing for a selected package fails the pack.
 	os.WriteFile(filepath.Join(root, "packages/broken/package.json"), []byte(`{"name": "broken", "version": "1.0.0"}`), 0o644)
 	opts.Registry = &registry.Client{Retry: registry.RetryPolicy{MaxAttempts: 1}}

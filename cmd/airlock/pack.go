@@ -62,7 +62,10 @@ it, in dependency order, and writes release.json next to the tarballs
 (default: the workspace root). stdout is release.json's path; with
 GITHUB_OUTPUT set it appends manifest and manifest-integrity. Private
 packages are skipped; --only-unpublished also skips the versions the
-registry already has.`,
+registry already has. When that leaves nothing, it is a release with
+nothing in it: airlock says so, writes no release.json, appends
+nothing-to-release=true to GITHUB_OUTPUT (AIRLOCK_NOTHING_TO_RELEASE=true
+with --dotenv) and exits 0.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 1 {
 				return usageError{fmt.Errorf("pack takes at most one folder, got %d", len(args))}
@@ -259,6 +262,9 @@ func runPackWorkspaces(cmd *cobra.Command, e *env, dir string, f packFlags) erro
 	if err != nil {
 		return err
 	}
+	if res.NothingToRelease {
+		return nothingToRelease(e, f)
+	}
 	shown := releasePath(f.destination, res.Workspace.Root)
 	if !f.dryRun {
 		abs, err := filepath.Abs(res.ReleasePath)
@@ -323,4 +329,28 @@ func releasePath(destination, root string) string {
 		}
 	}
 	return filepath.Join(root, pack.ReleaseManifestName)
+}
+
+// nothingToRelease reports a pack --only-unpublished that found every
+// version on the registry: a release with nothing in it, which ends well
+// and says so to the jobs after it.
+func nothingToRelease(e *env, f packFlags) error {
+	fmt.Fprintln(e.stderr, "nothing to release: the version of every package selected is on the registry already")
+	if f.dryRun {
+		return nil
+	}
+	if p, ok := e.lookup("GITHUB_OUTPUT"); ok && p != "" {
+		if err := ciout.AppendGitHub(p, []ciout.Output{{Name: "nothing-to-release", Value: "true"}}); err != nil {
+			return fmt.Errorf("writing GitHub Actions outputs: %w", err)
+		}
+	}
+	if f.dotenv != "" {
+		if err := ciout.WriteDotenv(f.dotenv, []ciout.Output{{Name: "AIRLOCK_NOTHING_TO_RELEASE", Value: "true"}}); err != nil {
+			return fmt.Errorf("writing dotenv report: %w", err)
+		}
+	}
+	if f.json {
+		fmt.Fprintln(e.stdout, "[]")
+	}
+	return nil
 }

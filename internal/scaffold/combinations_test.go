@@ -12,7 +12,6 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/airlockdev/airlock/internal/devtools"
-	"github.com/airlockdev/airlock/pack"
 )
 
 // combination is one set of init's choices; every test below runs them all.
@@ -382,21 +381,3 @@ func TestGitLabScriptsShellcheck(t *testing.T) {
 	}
 }
 
-// The workspace jobs tell "nothing to release" from a failure by the
-// message of pack.ErrNothingToPack (and the CLI's "skipped …: already on"
-// lines): if pack words it differently, every such run fails instead.
-func TestNothingToReleaseMatchesPack(t *testing.T) {
-	const want = "no workspace package to pack"
-	if !strings.Contains(pack.ErrNothingToPack.Error(), want) {
-		t.Fatalf("pack.ErrNothingToPack is %q; the templates grep for %q", pack.ErrNothingToPack, want)
-	}
-	for _, name := range []string{"github.yml.tmpl", "gitlab-ci.yml.tmpl"} {
-		data, err := templateFiles.ReadFile("templates/" + name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !strings.Contains(string(data), "grep -q '^airlock: .*: "+want+" (' ") {
-			t.Errorf("%s does not grep for %q", name, want)
-		}
-	}
-}
