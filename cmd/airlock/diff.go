@@ -204,6 +204,10 @@ func runDiff(ctx context.Context, e *env, args []string, f *diffFlags) error {
 	}
 	var err error
 	r := tardiff.Compare(pkgs[0], pkgs[1], tardiff.Options{Patch: f.patch})
+	if (f.patch || f.nameOnly) && !f.json {
+		// npm diff's order: the old tarball's, then what only the new has.
+		r.Files = tardiff.TarOrder(r.Files, pkgs[0], pkgs[1])
+	}
 	switch {
 	case f.json:
 		err = printJSON(e.stdout, r)

@@ -3,6 +3,8 @@ package tardiff
 import (
 	"fmt"
 	"io"
+	"path"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -109,25 +111,36 @@ func provenanceLine(old, new *Provenance) string {
 	return o + " → " + n
 }
 
-// WriteNames writes the paths of the files that differ, one a line.
+// WriteNames writes the paths of the files that differ, one a line, as
+// npm diff --diff-name-only prints them (see WritePatch).
 func WriteNames(w io.Writer, r *Result) error {
 	var b strings.Builder
 	for _, f := range r.Files {
-		b.WriteString(Visible(f.Path) + "\n")
+		b.WriteString(f.Path + "\n")
 	}
-	_, err := io.WriteString(w, b.String())
+	_, err := io.WriteString(w, npmOutput(b.String()))
 	return err
 }
 
-// WritePatch writes a git-style patch of every file that differs, with
-// npm diff's index line (the two versions). Lines are written so that a
-// terminal shows what they hold: control characters (but tab) and
-// invisible or bidirectional characters appear as escapes (\x1b,
-// <U+202E>), so such a patch is for reading, not for git apply.
+// WritePatch writes a git-style patch of every file that differs, byte
+// for byte as npm 11's npm diff prints it when the files are text
+// without control or invisible characters: npm's headers and index line
+// (the two versions), jsdiff's hunks, one tab dropped at the end of each
+// line, the whole trimmed and ended by one newline, and CRLF printed as
+// LF. Files are in r.Files' order; npm's is TarOrder's. Files with a
+// binary extension (npm's list), and files that are not text or too
+// large to diff, get only the ---/+++ lines.
+//
+// Unlike npm, lines are written so that a terminal shows what they hold:
+// control characters (but tab, and a CR that ends a line) and invisible
+// or bidirectional characters appear as escapes (\x1b, <U+202E>), so such
+// a patch is for reading, not for git apply; and nothing is redacted
+// (npm's output hides UUIDs, npm tokens and URL passwords).
 func WritePatch(w io.Writer, r *Result) error {
 	var b strings.Builder
 	for _, f := range r.Files {
-		fmt.Fprintf(&b, "diff --git a/%s b/%s\n", Visible(f.Path), Visible(f.Path))
+		a, bb := "a/"+f.Path, "b/"+f.Path
+		fmt.Fprintf(&b, "diff --git %s %s\n", a, bb)
 		switch {
 		case f.Status == Added:
 			fmt.Fprintf(&b, "new file mode 100%s\n", f.NewMode)
@@ -136,37 +149,94 @@ func WritePatch(w io.Writer, r *Result) error {
 		case f.OldMode != f.NewMode:
 			fmt.Fprintf(&b, "old mode 100%s\nnew mode 100%s\n", f.OldMode, f.NewMode)
 		}
-		if f.Status == ModeOnly {
+		mode := ""
+		if f.OldMode == f.NewMode {
+			mode = "100" + f.NewMode
+		}
+		fmt.Fprintf(&b, "index v%s..v%s %s\n", r.Old.Version, r.New.Version, mode)
+		if binaryExtension(f.Path) || f.Binary {
+			fmt.Fprintf(&b, "--- %s\n+++ %s\n", a, bb)
 			continue
 		}
-		fmt.Fprintf(&b, "index v%s..v%s", r.Old.Version, r.New.Version)
-		if f.Status == Changed && f.OldMode == f.NewMode {
-			fmt.Fprintf(&b, " 100%s", f.NewMode)
-		}
-		b.WriteString("\n")
-		from, to := "a/"+Visible(f.Path), "b/"+Visible(f.Path)
-		if f.Status == Added {
-			from = "/dev/null"
-		}
-		if f.Status == Removed {
-			to = "/dev/null"
-		}
-		if f.Binary {
-			fmt.Fprintf(&b, "Binary files %s and %s differ\n", from, to)
-			continue
-		}
-		fmt.Fprintf(&b, "--- %s\n+++ %s\n", from, to)
-		for _, line := range strings.SplitAfter(f.Patch, "\n") {
-			body, nl := strings.CutSuffix(line, "\n")
-			b.WriteString(Visible(body))
-			if nl {
-				b.WriteByte('\n')
+		// jsdiff's file headers end in a tab (the empty header), which
+		// npm drops with one tab at the end of every other line.
+		p := fmt.Sprintf("--- %s\t\n+++ %s\t\n", a, bb) + f.Patch
+		b.WriteString(strings.ReplaceAll(p, "\t\n", "\n"))
+	}
+	_, err := io.WriteString(w, npmOutput(b.String()))
+	return err
+}
+
+// npmOutput is s as npm prints a command's result: trimmed as
+// JavaScript trims, CRLF as LF, one newline after it. Each line is shown
+// with Visible, where npm strips some control characters.
+func npmOutput(s string) string {
+	s = strings.TrimFunc(s, jsSpace)
+	var b strings.Builder
+	for _, line := range strings.Split(s, "\n") {
+		b.WriteString(Visible(strings.TrimSuffix(line, "\r")))
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// jsSpace is what JavaScript's String.prototype.trim removes: white
+// space and line terminators. It is not unicode.IsSpace: U+FEFF is in,
+// U+0085 is out.
+func jsSpace(r rune) bool {
+	switch r {
+	case '\t', '\n', '\v', '\f', '\r', ' ', 0xa0, 0x1680, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000, 0xfeff:
+		return true
+	}
+	return r >= 0x2000 && r <= 0x200a
+}
+
+// TarOrder returns files in the order npm diff lists them: the order of
+// old's tarball, then the files only new has, in new's order.
+func TarOrder(files []FileChange, old, new *Package) []FileChange {
+	rank := map[string]int{}
+	for _, p := range []*Package{old, new} {
+		for _, f := range p.Files {
+			if _, ok := rank[f.Path]; !ok {
+				rank[f.Path] = len(rank)
 			}
 		}
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	out := slices.Clone(files)
+	slices.SortStableFunc(out, func(a, b FileChange) int { return rank[a.Path] - rank[b.Path] })
+	return out
 }
+
+// binaryExtension reports whether npm diff prints no patch for p: its
+// extension, as libnpmdiff takes it (a name that starts with a dot is
+// all extension), is in the binary-extensions package's list (3.1.0).
+func binaryExtension(p string) bool {
+	base := path.Base(p)
+	ext := strings.TrimPrefix(path.Ext(base), ".")
+	if strings.HasPrefix(base, ".") {
+		ext = base[1:]
+	}
+	return binaryExtensions[ext]
+}
+
+var binaryExtensions = func() map[string]bool {
+	m := map[string]bool{}
+	for _, e := range strings.Fields(`3dm 3ds 3g2 3gp 7z a aac adp afdesign afphoto afpub ai aif aiff alz ape apk
+		appimage ar arj asf au avi bak baml bh bin bk bmp btif bz2 bzip2 cab caf cgm class cmx cpio cr2 cr3
+		cur dat dcm deb dex djvu dll dmg dng doc docm docx dot dotm dra DS_Store dsk dts dtshd dvb dwg dxf
+		ecelp4800 ecelp7470 ecelp9600 egg eol eot epub exe f4v fbs fh fla flac flatpak fli flv fpx fst fvt
+		g3 gh gif graffle gz gzip h261 h263 h264 icns ico ief img ipa iso jar jpeg jpg jpgv jpm jxr key ktx
+		lha lib lvp lz lzh lzma lzo m3u m4a m4v mar mdi mht mid midi mj2 mka mkv mmr mng mobi mov movie mp3
+		mp4 mp4a mpeg mpg mpga mxu nef npx numbers nupkg o odp ods odt oga ogg ogv otf ott pages pbm pcx pdb
+		pdf pea pgm pic png pnm pot potm potx ppa ppam ppm pps ppsm ppsx ppt pptm pptx psd pya pyc pyo pyv
+		qt rar ras raw resources rgb rip rlc rmf rmvb rpm rtf rz s3m s7z scpt sgi shar snap sil sketch slk
+		smv snk so stl suo sub swf tar tbz tbz2 tga tgz thmx tif tiff tlz ttc ttf txz udf uvh uvi uvm uvp
+		uvs uvu viv vob war wav wax wbmp wdp weba webm webp whl wim wm wma wmv wmx woff woff2 wrm wvx xbm
+		xif xla xlam xls xlsb xlsm xlsx xlt xltm xltx xm xmind xpi xpm xwd xz z zip zipx`) {
+		m[e] = true
+	}
+	return m
+}()
 
 // Visible escapes what a terminal would not show as it is: control
 // characters but tab, invalid UTF-8, and format characters (bidi

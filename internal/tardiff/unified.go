@@ -7,13 +7,19 @@ import (
 )
 
 // maxEdits bounds the line diff's search: two files further apart than
-// this many inserted and deleted lines (after their common start and end)
-// are shown as one replacement, which is still a correct patch. The search
-// costs memory in the square of it.
-const maxEdits = 1000
+// this many inserted and deleted lines are shown as one replacement
+// (after their common start and end), which is still a correct patch but
+// not the one npm diff prints. The search costs time and memory in the
+// square of it.
+const maxEdits = 4000
+
+// maxWork bounds the search's steps (lines compared and diagonals
+// tried), for files long and alike enough that following their common
+// runs again and again would cost more than the square of maxEdits.
+const maxWork = 1 << 26
 
 // splitLines cuts data into lines, each with its "\n" but perhaps the
-// last.
+// last: the tokens of jsdiff's diffLines, which npm diff uses.
 func splitLines(data []byte) []string {
 	var out []string
 	for len(data) > 0 {
@@ -36,15 +42,28 @@ const (
 	opInsert opKind = '+'
 )
 
-// op is one line of an edit script: a[ai] kept or deleted, or b[bi]
-// inserted.
-type op struct {
-	kind   opKind
-	ai, bi int
+// run is count lines kept, deleted or inserted, in a chain from the last
+// run back to the first.
+type run struct {
+	kind  opKind
+	count int
+	prev  *run
 }
 
-// lineDiff returns an edit script from a to b.
-func lineDiff(a, b []string) []op {
+// reach is the furthest reach of the search on one diagonal (old line
+// index minus new line index); ok is false where jsdiff holds undefined.
+type reach struct {
+	ok     bool
+	oldPos int // index of the last old line reached, -1 before the first
+	last   *run
+}
+
+// lineDiff returns the runs of an edit script from a to b: the one
+// jsdiff 8's Myers search picks among the shortest, so that the hunks
+// are the ones npm diff prints. It mirrors that search step by step,
+// with its preference for deletions on ties, its pruning of paths that
+// left the edit graph and its bounds on the diagonals worth trying.
+func lineDiff(a, b []string) []run {
 	ids := map[string]int32{}
 	intern := func(ls []string) []int32 {
 		out := make([]int32, len(ls))
@@ -59,6 +78,105 @@ func lineDiff(a, b []string) []op {
 		return out
 	}
 	x, y := intern(a), intern(b)
+	if rs, ok := myers(x, y); ok {
+		return rs
+	}
+	return replacement(x, y)
+}
+
+// myers is jsdiff's search; false when the files need more than
+// maxEdits edits or maxWork steps.
+func myers(x, y []int32) ([]run, bool) {
+	oldLen, newLen := len(x), len(y)
+	work := 0
+	// common follows diagonal diag from p as far as the lines agree and
+	// returns the new line index reached.
+	common := func(p *reach, diag int) int {
+		oldPos := p.oldPos
+		newPos := oldPos - diag
+		n := 0
+		for newPos+1 < newLen && oldPos+1 < oldLen && x[oldPos+1] == y[newPos+1] {
+			oldPos++
+			newPos++
+			n++
+		}
+		work += n + 1
+		if n > 0 {
+			p.last = &run{kind: opEqual, count: n, prev: p.last}
+		}
+		p.oldPos = oldPos
+		return newPos
+	}
+	step := func(p reach, kind opKind, oldInc int) reach {
+		if l := p.last; l != nil && l.kind == kind {
+			return reach{ok: true, oldPos: p.oldPos + oldInc, last: &run{kind: kind, count: l.count + 1, prev: l.prev}}
+		}
+		return reach{ok: true, oldPos: p.oldPos + oldInc, last: &run{kind: kind, count: 1, prev: p.last}}
+	}
+
+	first := reach{ok: true, oldPos: -1}
+	if newPos := common(&first, 0); first.oldPos+1 >= oldLen && newPos+1 >= newLen {
+		return runs(first.last), true
+	}
+	limit := min(oldLen+newLen, maxEdits)
+	off := limit + 2
+	best := make([]reach, 2*off+1) // by diagonal + off
+	best[off] = first
+	minDiag, maxDiag := -off, off
+	for d := 1; d <= limit && work <= maxWork; d++ {
+		for diag := max(minDiag, -d); diag <= min(maxDiag, d); diag += 2 {
+			del, ins := best[off+diag-1], best[off+diag+1]
+			if del.ok {
+				best[off+diag-1] = reach{}
+			}
+			canIns := false
+			if ins.ok {
+				newPos := ins.oldPos - diag
+				canIns = 0 <= newPos && newPos < newLen
+			}
+			canDel := del.ok && del.oldPos+1 < oldLen
+			if !canIns && !canDel {
+				best[off+diag] = reach{}
+				continue
+			}
+			var p reach
+			if !canDel || (canIns && del.oldPos < ins.oldPos) {
+				p = step(ins, opInsert, 0)
+			} else {
+				p = step(del, opDelete, 1)
+			}
+			newPos := common(&p, diag)
+			if p.oldPos+1 >= oldLen && newPos+1 >= newLen {
+				return runs(p.last), true
+			}
+			best[off+diag] = p
+			if p.oldPos+1 >= oldLen {
+				maxDiag = min(maxDiag, diag-1)
+			}
+			if newPos+1 >= newLen {
+				minDiag = max(minDiag, diag+1)
+			}
+		}
+	}
+	return nil, false
+}
+
+// runs turns the chain ending at last into a slice, first run first.
+func runs(last *run) []run {
+	var out []run
+	for r := last; r != nil; r = r.prev {
+		out = append(out, run{kind: r.kind, count: r.count})
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out
+}
+
+// replacement is the script for files too far apart to search: their
+// common start, every other old line deleted and new line inserted, and
+// their common end.
+func replacement(x, y []int32) []run {
 	pre := 0
 	for pre < len(x) && pre < len(y) && x[pre] == y[pre] {
 		pre++
@@ -67,210 +185,96 @@ func lineDiff(a, b []string) []op {
 	for suf < len(x)-pre && suf < len(y)-pre && x[len(x)-1-suf] == y[len(y)-1-suf] {
 		suf++
 	}
-	var ops []op
-	for i := 0; i < pre; i++ {
-		ops = append(ops, op{opEqual, i, i})
-	}
-	mid := myers(x[pre:len(x)-suf], y[pre:len(y)-suf])
-	if mid == nil {
-		for i := pre; i < len(x)-suf; i++ {
-			ops = append(ops, op{kind: opDelete, ai: i, bi: pre})
+	var out []run
+	for _, r := range []run{{opEqual, pre, nil}, {opDelete, len(x) - pre - suf, nil}, {opInsert, len(y) - pre - suf, nil}, {opEqual, suf, nil}} {
+		if r.count > 0 {
+			out = append(out, r)
 		}
-		for j := pre; j < len(y)-suf; j++ {
-			ops = append(ops, op{kind: opInsert, ai: len(x) - suf, bi: j})
-		}
-	} else {
-		for _, o := range mid {
-			o.ai += pre
-			o.bi += pre
-			ops = append(ops, o)
-		}
-	}
-	for i := 0; i < suf; i++ {
-		ops = append(ops, op{opEqual, len(x) - suf + i, len(y) - suf + i})
-	}
-	return ops
-}
-
-// myers is Myers' O(ND) greedy diff, or nil when the files need more
-// than maxEdits edits.
-func myers(a, b []int32) []op {
-	n, m := len(a), len(b)
-	if n == 0 && m == 0 {
-		return []op{}
-	}
-	limit := min(n+m, maxEdits)
-	off := limit + 1
-	v := make([]int, 2*limit+3)
-	var trace [][]int
-	end := -1
-	for d := 0; d <= limit && end < 0; d++ {
-		trace = append(trace, append([]int(nil), v[off-d:off+d+1]...))
-		for k := -d; k <= d; k += 2 {
-			var x int
-			if k == -d || (k != d && v[off+k-1] < v[off+k+1]) {
-				x = v[off+k+1]
-			} else {
-				x = v[off+k-1] + 1
-			}
-			y := x - k
-			for x < n && y < m && a[x] == b[y] {
-				x++
-				y++
-			}
-			v[off+k] = x
-			if x >= n && y >= m {
-				end = d
-				break
-			}
-		}
-	}
-	if end < 0 {
-		return nil
-	}
-	var rev []op
-	x, y := n, m
-	for d := end; d > 0; d-- {
-		vd := trace[d] // v before step d, diagonals -d..d
-		at := func(k int) int { return vd[k+d] }
-		k := x - y
-		var pk int
-		if k == -d || (k != d && at(k-1) < at(k+1)) {
-			pk = k + 1
-		} else {
-			pk = k - 1
-		}
-		px := at(pk)
-		py := px - pk
-		for x > px && y > py {
-			x--
-			y--
-			rev = append(rev, op{opEqual, x, y})
-		}
-		if x == px {
-			y--
-			rev = append(rev, op{kind: opInsert, ai: x, bi: y})
-		} else {
-			x--
-			rev = append(rev, op{kind: opDelete, ai: x, bi: y})
-		}
-	}
-	for x > 0 && y > 0 {
-		x--
-		y--
-		rev = append(rev, op{opEqual, x, y})
-	}
-	out := make([]op, len(rev))
-	for i := range rev {
-		out[i] = rev[len(rev)-1-i]
 	}
 	return out
 }
 
-// Unified returns the hunks of a unified diff from a to b, as git and
-// npm diff print them after the file headers ("" when they are equal),
-// with context lines around each change.
+// Unified returns the hunks of a unified diff from a to b ("" when they
+// are equal), with context lines around each change, as jsdiff's
+// structuredPatch and formatPatch write them for npm diff: counts always
+// given ("@@ -1,1 +1,1 @@"), a start one lower for an empty side, and
+// "\ No newline at end of file" after a last line without one. Lines are
+// as the files hold them.
 func Unified(a, b []byte, context int) string {
 	al, bl := splitLines(a), splitLines(b)
-	ops := lineDiff(al, bl)
+	rs := lineDiff(al, bl)
 	var out strings.Builder
-	for i := 0; i < len(ops); {
-		if ops[i].kind == opEqual {
-			i++
+	var hunk []string // lines of the open hunk, with their "\n"
+	oldStart, newStart := 0, 0
+	oldLine, newLine := 1, 1
+	ai, bi := 0, 0 // next line of each file
+	for i, r := range rs {
+		if r.kind != opEqual {
+			if oldStart == 0 {
+				oldStart, newStart = oldLine, newLine
+				if i > 0 && context > 0 {
+					n := min(context, rs[i-1].count)
+					for _, l := range al[ai-n : ai] {
+						hunk = append(hunk, " "+l)
+					}
+					oldStart -= n
+					newStart -= n
+				}
+			}
+			if r.kind == opDelete {
+				for _, l := range al[ai : ai+r.count] {
+					hunk = append(hunk, "-"+l)
+				}
+				ai += r.count
+				oldLine += r.count
+			} else {
+				for _, l := range bl[bi : bi+r.count] {
+					hunk = append(hunk, "+"+l)
+				}
+				bi += r.count
+				newLine += r.count
+			}
 			continue
 		}
-		// A hunk: from context lines before this change to context
-		// lines after the last change that is within 2*context of the
-		// next.
-		start := max(0, i-context)
-		j := i
-		for {
-			for j < len(ops) && ops[j].kind != opEqual {
-				j++
+		if oldStart != 0 {
+			// Equal lines between two changes join their hunks when
+			// few enough; the last run of equal lines never does.
+			if r.count <= 2*context && i < len(rs)-1 {
+				for _, l := range bl[bi : bi+r.count] {
+					hunk = append(hunk, " "+l)
+				}
+			} else {
+				n := min(r.count, context)
+				for _, l := range bl[bi : bi+n] {
+					hunk = append(hunk, " "+l)
+				}
+				writeHunk(&out, oldStart, oldLine-oldStart+n, newStart, newLine-newStart+n, hunk)
+				oldStart, newStart, hunk = 0, 0, hunk[:0]
 			}
-			k := j
-			for k < len(ops) && ops[k].kind == opEqual {
-				k++
-			}
-			if k < len(ops) && k-j <= 2*context {
-				j = k
-				continue
-			}
-			break
 		}
-		stop := min(len(ops), j+context)
-		writeHunk(&out, ops[start:stop], al, bl)
-		i = stop
+		ai += r.count
+		bi += r.count
+		oldLine += r.count
+		newLine += r.count
+	}
+	if oldStart != 0 {
+		writeHunk(&out, oldStart, oldLine-oldStart, newStart, newLine-newStart, hunk)
 	}
 	return out.String()
 }
 
-func writeHunk(w *strings.Builder, ops []op, a, b []string) {
-	aStart, bStart, aLen, bLen := -1, -1, 0, 0
-	for _, o := range ops {
-		switch o.kind {
-		case opEqual:
-			if aStart < 0 {
-				aStart = o.ai
-			}
-			if bStart < 0 {
-				bStart = o.bi
-			}
-			aLen++
-			bLen++
-		case opDelete:
-			if aStart < 0 {
-				aStart = o.ai
-			}
-			aLen++
-		case opInsert:
-			if bStart < 0 {
-				bStart = o.bi
-			}
-			bLen++
-		}
+func writeHunk(w *strings.Builder, oldStart, oldLines, newStart, newLines int, lines []string) {
+	if oldLines == 0 {
+		oldStart--
 	}
-	// An empty side names the line before it, as git does.
-	if aStart < 0 {
-		aStart = startOf(ops, true)
+	if newLines == 0 {
+		newStart--
 	}
-	if bStart < 0 {
-		bStart = startOf(ops, false)
-	}
-	fmt.Fprintf(w, "@@ -%s +%s @@\n", hunkRange(aStart, aLen), hunkRange(bStart, bLen))
-	for _, o := range ops {
-		var line string
-		var last bool
-		switch o.kind {
-		case opEqual, opDelete:
-			line, last = a[o.ai], o.ai == len(a)-1
-		case opInsert:
-			line, last = b[o.bi], o.bi == len(b)-1
-		}
-		w.WriteByte(byte(o.kind))
-		w.WriteString(line)
-		if last && !strings.HasSuffix(line, "\n") {
+	fmt.Fprintf(w, "@@ -%d,%d +%d,%d @@\n", oldStart, oldLines, newStart, newLines)
+	for _, l := range lines {
+		w.WriteString(l)
+		if !strings.HasSuffix(l, "\n") {
 			w.WriteString("\n\\ No newline at end of file\n")
 		}
 	}
-}
-
-// startOf is where an empty side of a hunk sits: the index, in that
-// side's lines, of the first line after it.
-func startOf(ops []op, old bool) int {
-	o := ops[0]
-	if old {
-		return o.ai
-	}
-	return o.bi
-}
-
-func hunkRange(start, n int) string {
-	switch n {
-	case 0:
-		return fmt.Sprintf("%d,0", start)
-	case 1:
-		return fmt.Sprintf("%d", start+1)
-	}
-	return fmt.Sprintf("%d,%d", start+1, n)
 }

@@ -89,14 +89,18 @@ func TestUnified(t *testing.T) {
 	}{
 		{"equal", "a\nb\n", "a\nb\n", ""},
 		{"new file", "", "x\ny\n", "@@ -0,0 +1,2 @@\n+x\n+y\n"},
-		{"deleted", "x\n", "", "@@ -1 +0,0 @@\n-x\n"},
+		{"deleted", "x\n", "", "@@ -1,1 +0,0 @@\n-x\n"},
 		{"no newline", "a\nb", "a\nc", "@@ -1,2 +1,2 @@\n a\n-b\n\\ No newline at end of file\n+c\n\\ No newline at end of file\n"},
-		{"newline added", "a", "a\n", "@@ -1 +1 @@\n-a\n\\ No newline at end of file\n+a\n"},
+		{"newline added", "a", "a\n", "@@ -1,1 +1,1 @@\n-a\n\\ No newline at end of file\n+a\n"},
 		{"two hunks", "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n", "1\nX\n3\n4\n5\n6\n7\n8\n9\n10\nY\n12\n",
 			"@@ -1,5 +1,5 @@\n 1\n-2\n+X\n 3\n 4\n 5\n@@ -8,5 +8,5 @@\n 8\n 9\n 10\n-11\n+Y\n 12\n"},
 		{"joined hunks", "1\n2\n3\n4\n5\n6\n7\n8\n", "1\nX\n3\n4\n5\n6\nY\n8\n",
 			"@@ -1,8 +1,8 @@\n 1\n-2\n+X\n 3\n 4\n 5\n 6\n-7\n+Y\n 8\n"},
 		{"insert in middle", "a\nb\nc\nd\ne\nf\ng\n", "a\nb\nc\nd\nNEW\ne\nf\ng\n", "@@ -2,6 +2,7 @@\n b\n c\n d\n+NEW\n e\n f\n g\n"},
+		// Which of the shortest scripts: jsdiff's ties, as npm diff
+		// prints them (checked with jsdiff 8.0.4).
+		{"repeated lines", "x\nx\nx\ny\nx\nx\n", "x\ny\nx\nx\nx\nx\n", "@@ -1,6 +1,6 @@\n x\n+y\n x\n x\n-y\n x\n x\n"},
+		{"reversed", "a\nb\nc\n", "c\nb\na\n", "@@ -1,3 +1,3 @@\n-a\n-b\n c\n+b\n+a\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := Unified([]byte(tc.a), []byte(tc.b), 3)
@@ -126,6 +130,9 @@ func TestUnifiedBeyondSearch(t *testing.T) {
 	}
 }
 
+// FuzzUnified: the patch of any two inputs applies to the old one and
+// gives the new one, and it is one of the shortest (as npm diff's is)
+// wherever the search stays within maxEdits.
 func FuzzUnified(f *testing.F) {
 	f.Add([]byte("a\nb\nc\n"), []byte("a\nc\nd"), 3)
 	f.Add([]byte(""), []byte("\n\n"), 0)
@@ -146,5 +153,35 @@ func FuzzUnified(f *testing.F) {
 		if !bytes.Equal(back, b) {
 			t.Fatalf("patch gives %q, want %q", back, b)
 		}
+		al, bl := splitLines(a), splitLines(b)
+		if len(al)+len(bl) > maxEdits || len(al)*len(bl) > 1<<20 {
+			return
+		}
+		edits := 0
+		for _, l := range strings.SplitAfter(p, "\n") {
+			if strings.HasPrefix(l, "+") || strings.HasPrefix(l, "-") {
+				edits++
+			}
+		}
+		if want := len(al) + len(bl) - 2*lcs(al, bl); edits != want {
+			t.Fatalf("patch has %d edits, the shortest %d:\n%s", edits, want, p)
+		}
 	})
+}
+
+// lcs is the length of the longest common subsequence of a and b.
+func lcs(a, b []string) int {
+	prev, cur := make([]int, len(b)+1), make([]int, len(b)+1)
+	for i := range a {
+		for j := range b {
+			switch {
+			case a[i] == b[j]:
+				cur[j+1] = prev[j] + 1
+			default:
+				cur[j+1] = max(cur[j], prev[j+1])
+			}
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
