@@ -68,14 +68,9 @@ func (f *sourceFlags) connect(e *env) (*npmrc.Config, *network.Policy, error) {
 	if f.cfg != nil {
 		return f.cfg, f.pol, nil
 	}
-	flags := map[string]string{}
-	if f.registry != "" {
-		flags["registry"] = f.registry
-	}
-	cwd, _ := os.Getwd()
-	cfg, err := npmrc.Load(npmrc.Sources{Env: e.vars, Cwd: cwd, Flags: flags})
+	cfg, err := loadConfig(e, map[string]string{"registry": f.registry})
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading npm configuration: %w", err)
+		return nil, nil, err
 	}
 	logConfigFiles(newLogger(e, f.verbose), cfg)
 	pol, err := networkPolicy(e, f.net, cfg, credentials)

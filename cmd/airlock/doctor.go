@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -82,14 +81,9 @@ func runDoctor(cmd *cobra.Command, e *env, f doctorFlags) error {
 			return usageError{fmt.Errorf("--package: %w", err)}
 		}
 	}
-	flags := map[string]string{}
-	if f.registry != "" {
-		flags["registry"] = f.registry
-	}
-	cwd, _ := os.Getwd()
-	cfg, err := npmrc.Load(npmrc.Sources{Env: e.vars, Cwd: cwd, Flags: flags})
+	cfg, err := loadConfig(e, map[string]string{"registry": f.registry})
 	if err != nil {
-		return fmt.Errorf("reading npm configuration: %w", err)
+		return err
 	}
 	pol, err := networkPolicy(e, f.net, cfg, diagnosis)
 	if err != nil {

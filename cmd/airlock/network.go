@@ -100,6 +100,23 @@ func accountHome() string {
 
 // logConfigFiles logs, at debug level, the npmrc files read and those
 // npm's rules led to but that were not read, with why.
+// loadConfig reads npm's configuration as npm does from the working
+// folder, with the command-line settings given (those not empty) on top.
+func loadConfig(e *env, settings map[string]string) (*npmrc.Config, error) {
+	flags := map[string]string{}
+	for k, v := range settings {
+		if v != "" {
+			flags[k] = v
+		}
+	}
+	cwd, _ := os.Getwd()
+	cfg, err := npmrc.Load(npmrc.Sources{Env: e.vars, Cwd: cwd, Flags: flags})
+	if err != nil {
+		return nil, fmt.Errorf("reading npm configuration: %w", err)
+	}
+	return cfg, nil
+}
+
 func logConfigFiles(log *slog.Logger, cfg *npmrc.Config) {
 	for _, f := range cfg.Files() {
 		log.Debug(describeFile(f))

@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/airlockdev/airlock/internal/bytesize"
 	"github.com/airlockdev/airlock/internal/ciout"
-	"github.com/airlockdev/airlock/internal/npmrc"
 	"github.com/airlockdev/airlock/internal/registry"
 	"github.com/airlockdev/airlock/internal/workspace"
 	"github.com/airlockdev/airlock/pack"
@@ -177,7 +177,7 @@ func printPackSummary(e *env, res *pack.Result, shown string, dryRun bool) {
 		if strings.HasPrefix(f.Path, "node_modules/") {
 			continue
 		}
-		fmt.Fprintf(w, "%-7s %s\n", formatBytes(f.Size), f.Path)
+		fmt.Fprintf(w, "%-7s %s\n", bytesize.String(f.Size), f.Path)
 	}
 	if len(rep.Bundled) > 0 {
 		fmt.Fprintln(w, "Bundled Dependencies")
@@ -189,8 +189,8 @@ func printPackSummary(e *env, res *pack.Result, shown string, dryRun bool) {
 	fmt.Fprintf(w, "name:          %s\n", rep.Name)
 	fmt.Fprintf(w, "version:       %s\n", rep.Version)
 	fmt.Fprintf(w, "filename:      %s\n", rep.Filename)
-	fmt.Fprintf(w, "package size:  %s\n", formatBytes(rep.Size))
-	fmt.Fprintf(w, "unpacked size: %s\n", formatBytes(rep.UnpackedSize))
+	fmt.Fprintf(w, "package size:  %s\n", bytesize.String(rep.Size))
+	fmt.Fprintf(w, "unpacked size: %s\n", bytesize.String(rep.UnpackedSize))
 	fmt.Fprintf(w, "shasum:        %s\n", rep.Shasum)
 	fmt.Fprintf(w, "integrity:     %s\n", rep.Integrity)
 	fmt.Fprintf(w, "total files:   %d\n", rep.EntryCount)
@@ -234,10 +234,9 @@ func runPackWorkspaces(cmd *cobra.Command, e *env, dir string, f packFlags) erro
 		OnlyUnpublished: f.onlyUnpublished,
 	}
 	if f.onlyUnpublished {
-		cwd, _ := os.Getwd()
-		cfg, err := npmrc.Load(npmrc.Sources{Env: e.vars, Cwd: cwd})
+		cfg, err := loadConfig(e, nil)
 		if err != nil {
-			return fmt.Errorf("reading npm configuration: %w", err)
+			return err
 		}
 		pol, err := networkPolicy(e, netFlags{}, cfg, diagnosis)
 		if err != nil {
@@ -305,7 +304,7 @@ func runPackWorkspaces(cmd *cobra.Command, e *env, dir string, f packFlags) erro
 	w := e.stderr
 	fmt.Fprintf(w, "workspace: %s (%s, %s)\n", res.Workspace.Root, res.Workspace.Manager, res.Workspace.Why)
 	for _, r := range res.Packed {
-		fmt.Fprintf(w, "packed %s: %s, %d files, %s, %s\n", r.Report.ID, r.Report.Filename, r.Report.EntryCount, formatBytes(r.Report.Size), r.Report.Integrity)
+		fmt.Fprintf(w, "packed %s: %s, %d files, %s, %s\n", r.Report.ID, r.Report.Filename, r.Report.EntryCount, bytesize.String(r.Report.Size), r.Report.Integrity)
 	}
 	if f.dryRun {
 		fmt.Fprintf(w, "dry run: nothing written (would write %s, integrity %s)\n", shown, res.ReleaseIntegrity)

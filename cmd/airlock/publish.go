@@ -12,7 +12,6 @@ import (
 	"github.com/airlockdev/airlock/internal/hint"
 	"github.com/airlockdev/airlock/internal/idtoken"
 	"github.com/airlockdev/airlock/internal/inspect"
-	"github.com/airlockdev/airlock/internal/npmrc"
 	"github.com/airlockdev/airlock/internal/oidcauth"
 	"github.com/airlockdev/airlock/internal/registry"
 	"github.com/airlockdev/airlock/pack"
@@ -166,16 +165,9 @@ func runPublish(cmd *cobra.Command, e *env, args []string, f publishFlags) error
 	if err != nil {
 		return usageError{err}
 	}
-	flags := map[string]string{}
-	for k, v := range map[string]string{"registry": f.registry, "tag": f.tag, "access": f.access, "otp": f.otp} {
-		if v != "" {
-			flags[k] = v
-		}
-	}
-	cwd, _ := os.Getwd()
-	cfg, err := npmrc.Load(npmrc.Sources{Env: e.vars, Cwd: cwd, Flags: flags})
+	cfg, err := loadConfig(e, map[string]string{"registry": f.registry, "tag": f.tag, "access": f.access, "otp": f.otp})
 	if err != nil {
-		return fmt.Errorf("reading npm configuration: %w", err)
+		return err
 	}
 	log := newLogger(e, f.verbose)
 	logConfigFiles(log, cfg)
@@ -206,6 +198,7 @@ func runPublish(cmd *cobra.Command, e *env, args []string, f publishFlags) error
 	if err != nil {
 		return err
 	}
+	cwd, _ := os.Getwd()
 	results, err := stage.Publish(cmd.Context(), tarballs, stage.Options{
 		Config:        cfg,
 		Auth:          choice.Auth,

@@ -12,9 +12,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/airlockdev/airlock/attest"
+	"github.com/airlockdev/airlock/internal/bytesize"
 	"github.com/airlockdev/airlock/internal/hint"
 	"github.com/airlockdev/airlock/internal/inspect"
-	"github.com/airlockdev/airlock/internal/npmrc"
 	"github.com/airlockdev/airlock/internal/registry"
 	"github.com/airlockdev/airlock/internal/tardiff"
 	"github.com/airlockdev/airlock/stage"
@@ -86,16 +86,9 @@ func (f *reviewFlags) add(cmd *cobra.Command, json, otp bool) {
 
 // options loads npm's configuration with the flags on top, as publish does.
 func (f *reviewFlags) options(e *env) (stage.ReviewOptions, error) {
-	flags := map[string]string{}
-	for k, v := range map[string]string{"registry": f.registry, "otp": f.otp} {
-		if v != "" {
-			flags[k] = v
-		}
-	}
-	cwd, _ := os.Getwd()
-	cfg, err := npmrc.Load(npmrc.Sources{Env: e.vars, Cwd: cwd, Flags: flags})
+	cfg, err := loadConfig(e, map[string]string{"registry": f.registry, "otp": f.otp})
 	if err != nil {
-		return stage.ReviewOptions{}, fmt.Errorf("reading npm configuration: %w", err)
+		return stage.ReviewOptions{}, err
 	}
 	log := newLogger(e, f.verbose)
 	logConfigFiles(log, cfg)
@@ -352,7 +345,7 @@ contents is replaced only with --force. The file name is printed; with
 			if d.Existed {
 				fmt.Fprintf(e.stderr, "%s is already there with the same contents\n", d.Filename)
 			}
-			fmt.Fprintf(e.stderr, "%s@%s: %d files, %s, shasum matches the staged record\n", d.Name, d.Version, d.Files, formatBytes(d.Size))
+			fmt.Fprintf(e.stderr, "%s@%s: %d files, %s, shasum matches the staged record\n", d.Name, d.Version, d.Files, bytesize.String(d.Size))
 			if f.dir != "" {
 				fmt.Fprintln(e.stdout, filepath.Join(f.dir, d.Filename))
 			} else {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 
 	"github.com/airlockdev/airlock/internal/hint"
 	"github.com/airlockdev/airlock/internal/lifecycle"
@@ -49,19 +48,3 @@ func reportError(w io.Writer, err error) int {
 	}
 	return 1
 }
-
-// formatBytes prints sizes as npm does in its pack summary.
-func formatBytes(n int64) string {
-	switch {
-	case n < 1000:
-		return fmt.Sprintf("%dB", n)
-	case n < 1000*1000:
-		return trimZero(fmt.Sprintf("%.1f", float64(n)/1000)) + "kB"
-	case n < 1000*1000*1000:
-		return trimZero(fmt.Sprintf("%.1f", float64(n)/1000/1000)) + "MB"
-	default:
-		return trimZero(fmt.Sprintf("%.1f", float64(n)/1000/1000/1000)) + "GB"
-	}
-}
-
-func trimZero(s string) string { return strings.TrimSuffix(s, ".0") }

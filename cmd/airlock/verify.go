@@ -18,7 +18,6 @@ import (
 	"github.com/airlockdev/airlock/internal/hint"
 	"github.com/airlockdev/airlock/internal/idtoken"
 	"github.com/airlockdev/airlock/internal/inspect"
-	"github.com/airlockdev/airlock/internal/npmrc"
 	"github.com/airlockdev/airlock/internal/registry"
 	"github.com/airlockdev/airlock/internal/reproduce"
 	"github.com/airlockdev/airlock/internal/tardiff"
@@ -119,14 +118,9 @@ func runVerifyProvenance(cmd *cobra.Command, e *env, path string, f verifyProven
 			return fmt.Errorf("reading the bundle: %w", err)
 		}
 	} else {
-		flags := map[string]string{}
-		if f.registry != "" {
-			flags["registry"] = f.registry
-		}
-		cwd, _ := os.Getwd()
-		cfg, err := npmrc.Load(npmrc.Sources{Env: e.vars, Cwd: cwd, Flags: flags})
+		cfg, err := loadConfig(e, map[string]string{"registry": f.registry})
 		if err != nil {
-			return fmt.Errorf("reading npm configuration: %w", err)
+			return err
 		}
 		bundle, err = attest.FetchBundle(ctx, subject.Name, subject.Version, attest.FetchOptions{
 			Registry: cfg.RegistryFor(subject.Name), UserAgent: "airlock/" + toolVersion(),

@@ -5,6 +5,8 @@ import (
 	"io/fs"
 	"sort"
 	"strings"
+
+	"github.com/airlockdev/airlock/internal/bytesize"
 )
 
 // Options controls Compare.
@@ -246,13 +248,13 @@ func fileSignals(o, n *File, isBin bool, knownURL, knownIP map[string]bool) []Si
 		if kind == "wasm" {
 			k = KindWasm
 		}
-		sig(k, sev, 0, "%s: %s %s binary (%s): machine code cannot be reviewed; it runs when the package loads it", n.Path, what, kind, sizeString(n.Size))
+		sig(k, sev, 0, "%s: %s %s binary (%s): machine code cannot be reviewed; it runs when the package loads it", n.Path, what, kind, bytesize.String(n.Size))
 		if n.Partial {
 			return out
 		}
 	}
 	if n.Partial {
-		sig(KindUnscanned, Medium, 0, "%s: %s bytes, too large to scan or diff", n.Path, sizeString(n.Size))
+		sig(KindUnscanned, Medium, 0, "%s: %s bytes, too large to scan or diff", n.Path, bytesize.String(n.Size))
 		return out
 	}
 	if !isText(n.Data) {
@@ -375,22 +377,8 @@ func packageSignals(old, new *Package) []Signal {
 	grewFiles := len(new.Files) > 2*len(old.Files) && len(new.Files)-len(old.Files) >= 50
 	if grewSize || grewFiles {
 		out = append(out, Signal{ID: KindSize, Kind: KindSize, Severity: Low,
-			Old: fmt.Sprintf("%d files, %s", len(old.Files), sizeString(old.UnpackedSize)), New: fmt.Sprintf("%d files, %s", len(new.Files), sizeString(new.UnpackedSize)),
-			Message: fmt.Sprintf("the package grew: %d files and %s unpacked, was %d files and %s", len(new.Files), sizeString(new.UnpackedSize), len(old.Files), sizeString(old.UnpackedSize))})
+			Old: fmt.Sprintf("%d files, %s", len(old.Files), bytesize.String(old.UnpackedSize)), New: fmt.Sprintf("%d files, %s", len(new.Files), bytesize.String(new.UnpackedSize)),
+			Message: fmt.Sprintf("the package grew: %d files and %s unpacked, was %d files and %s", len(new.Files), bytesize.String(new.UnpackedSize), len(old.Files), bytesize.String(old.UnpackedSize))})
 	}
 	return out
-}
-
-// sizeString prints sizes as npm does in its pack summary.
-func sizeString(n int64) string {
-	trim := func(s string) string { return strings.TrimSuffix(s, ".0") }
-	switch {
-	case n < 1000:
-		return fmt.Sprintf("%dB", n)
-	case n < 1000*1000:
-		return trim(fmt.Sprintf("%.1f", float64(n)/1000)) + "kB"
-	case n < 1000*1000*1000:
-		return trim(fmt.Sprintf("%.1f", float64(n)/1000/1000)) + "MB"
-	}
-	return trim(fmt.Sprintf("%.1f", float64(n)/1000/1000/1000)) + "GB"
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/airlockdev/airlock/internal/bytesize"
 )
 
 // WriteText writes r as the report airlock diff prints: a headline with
@@ -63,7 +65,7 @@ func writeSizes(b *strings.Builder, r *Result) {
 	if mode > 0 {
 		fmt.Fprintf(b, ", %d mode only", mode)
 	}
-	fmt.Fprintf(b, "); unpacked %s → %s; tarball %s → %s\n", sizeString(r.Old.UnpackedSize), sizeString(r.New.UnpackedSize), sizeString(r.Old.Size), sizeString(r.New.Size))
+	fmt.Fprintf(b, "); unpacked %s → %s; tarball %s → %s\n", bytesize.String(r.Old.UnpackedSize), bytesize.String(r.New.UnpackedSize), bytesize.String(r.Old.Size), bytesize.String(r.New.Size))
 }
 
 // WriteSignals writes one line per signal: severity, message, [ID].
@@ -78,13 +80,13 @@ func WriteSignals(w io.Writer, sigs []Signal) {
 func fileLine(f FileChange) string {
 	switch f.Status {
 	case Added:
-		return fmt.Sprintf("A  %s  (%s)", Visible(f.Path), sizeString(f.NewSize))
+		return fmt.Sprintf("A  %s  (%s)", Visible(f.Path), bytesize.String(f.NewSize))
 	case Removed:
-		return fmt.Sprintf("D  %s  (%s)", Visible(f.Path), sizeString(f.OldSize))
+		return fmt.Sprintf("D  %s  (%s)", Visible(f.Path), bytesize.String(f.OldSize))
 	case ModeOnly:
 		return fmt.Sprintf("m  %s  (mode %s → %s)", Visible(f.Path), f.OldMode, f.NewMode)
 	}
-	s := fmt.Sprintf("M  %s  (%s → %s", Visible(f.Path), sizeString(f.OldSize), sizeString(f.NewSize))
+	s := fmt.Sprintf("M  %s  (%s → %s", Visible(f.Path), bytesize.String(f.OldSize), bytesize.String(f.NewSize))
 	if f.OldMode != f.NewMode {
 		s += fmt.Sprintf(", mode %s → %s", f.OldMode, f.NewMode)
 	}
