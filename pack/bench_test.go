@@ -19,14 +19,23 @@ import (
 
 // The benchmark trees: typescript's published files (a few large files),
 // 5,000 small files cut from typescript's sources (real code, so the
-// compression ratio is realistic), and a tiny package.
-var benchTreeNames = []string{"typescript", "5000-files", "tiny"}
+// compression ratio is realistic), date-fns's published files (5,326
+// small, similar files: the case where a compressor's match finding
+// matters most), and a tiny package.
+var benchTreeNames = []string{"typescript", "5000-files", "date-fns", "tiny"}
 
-var typescript = npmtest.Published{Name: "typescript", Version: "5.7.2",
-	Integrity: "sha512-i5t66RHxDvVN40HfDd1PsEThGNnlMCMT3jMUuoh9/0TaqWevNontacunWyN02LA9/fIbEWlcHZcgTKb9QoaLfg=="}
+var (
+	typescript = npmtest.Published{Name: "typescript", Version: "5.7.2",
+		Integrity: "sha512-i5t66RHxDvVN40HfDd1PsEThGNnlMCMT3jMUuoh9/0TaqWevNontacunWyN02LA9/fIbEWlcHZcgTKb9QoaLfg=="}
+	dateFns = npmtest.Published{Name: "date-fns", Version: "4.1.0",
+		Integrity: "sha512-Ukq0owbQXxa/U3EGtsdVBkR1w7KOQ5gIBqdH2hkvknzZPYvBxb/aa6E8L7tmjFtkwZBu3UXBbjIgPo/Ez4xaNg=="}
+)
 
 func benchTree(b *testing.B, name string) string {
 	b.Helper()
+	if name == "date-fns" {
+		return npmtest.Extract(b, npmtest.Fetch(b, dateFns))
+	}
 	ts := npmtest.Extract(b, npmtest.Fetch(b, typescript))
 	switch name {
 	case "typescript":

@@ -1,9 +1,15 @@
 package pack_test
 
 import (
+	"context"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
 	"testing"
 
 	"github.com/airlockdev/airlock/internal/npmtest"
+	"github.com/airlockdev/airlock/pack"
 )
 
 // published are real packages with layouts the fixtures cannot match for
@@ -68,6 +74,8 @@ var published = []struct {
 // TestPublishedPackagesMatchNPM repacks real published packages with npm
 // and with airlock and wants the same tarball and report.
 func TestPublishedPackagesMatchNPM(t *testing.T) {
+	sizes := &sizeTable{}
+	t.Cleanup(func() { sizes.log(t) })
 	for _, p := range published {
 		pub := npmtest.Published{Name: p.name, Version: p.version, Integrity: p.integrity}
 		t.Run(pub.String(), func(t *testing.T) {
@@ -75,6 +83,49 @@ func TestPublishedPackagesMatchNPM(t *testing.T) {
 			t.Log(p.why)
 			dir := npmtest.Extract(t, npmtest.Fetch(t, pub))
 			checkAgainstNPM(t, dir)
+			sizes.check(t, pub.String(), dir)
 		})
+	}
+}
+
+// sizeTable collects airlock's .tgz size against npm's per package.
+type sizeTable struct {
+	mu   sync.Mutex
+	rows []sizeRow
+}
+
+type sizeRow struct {
+	name       string
+	ours, npms int64
+}
+
+// check packs dir with npm and with airlock and fails t if airlock's
+// .tgz is larger: every byte of it is downloaded by every install.
+func (s *sizeTable) check(t *testing.T, name, dir string) {
+	t.Helper()
+	_, npmTgz := npmtest.Pack(t, dir, t.TempDir())
+	st, err := os.Stat(npmTgz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := pack.Pack(context.Background(), dir, pack.Options{Destination: t.TempDir(), IgnoreScripts: true, DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Report.Size > st.Size() {
+		t.Errorf("airlock's tarball is %d bytes, npm's %d (%+.3f%%): it must be no larger",
+			res.Report.Size, st.Size(), 100*(float64(res.Report.Size)/float64(st.Size())-1))
+	}
+	s.mu.Lock()
+	s.rows = append(s.rows, sizeRow{name, res.Report.Size, st.Size()})
+	s.mu.Unlock()
+}
+
+// log reports every package's ratio, the worst (largest) first.
+func (s *sizeTable) log(t *testing.T) {
+	ratio := func(r sizeRow) float64 { return float64(r.ours)/float64(r.npms) - 1 }
+	sort.Slice(s.rows, func(i, j int) bool { return ratio(s.rows[i]) > ratio(s.rows[j]) })
+	for _, r := range s.rows {
+		t.Logf("%-28s airlock %10d  npm %10d  %+.3f%%", filepath.ToSlash(r.name), r.ours, r.npms, 100*ratio(r))
 	}
 }

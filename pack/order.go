@@ -20,25 +20,27 @@ var (
 )
 
 func sortPackOrder(files []string) {
-	type key struct{ ext, base, full string }
-	keys := make(map[string]key, len(files))
-	for _, f := range files {
-		keys[f] = key{strings.ToLower(jsExtname(f)), strings.ToLower(path.Base(f)), f}
+	type keyed struct {
+		path string
+		keys [3][]byte // collation keys of the extension, base name and path
 	}
 	collatorMu.Lock()
-	defer collatorMu.Unlock()
 	var buf collate.Buffer
-	sortKeys := make(map[string][3][]byte, len(files))
-	for f, k := range keys {
-		sortKeys[f] = [3][]byte{
-			append([]byte(nil), collator.KeyFromString(&buf, k.ext)...),
-			append([]byte(nil), collator.KeyFromString(&buf, k.base)...),
-			append([]byte(nil), collator.KeyFromString(&buf, k.full)...),
-		}
+	entries := make([]keyed, len(files))
+	for i, f := range files {
+		// One key buffer for the three: they are sliced from it, and
+		// copied out before the buffer is reused.
+		ext := collator.KeyFromString(&buf, strings.ToLower(jsExtname(f)))
+		base := collator.KeyFromString(&buf, strings.ToLower(path.Base(f)))
+		full := collator.KeyFromString(&buf, f)
+		all := make([]byte, 0, len(ext)+len(base)+len(full))
+		all = append(append(append(all, ext...), base...), full...)
+		entries[i] = keyed{f, [3][]byte{all[:len(ext)], all[len(ext) : len(ext)+len(base)], all[len(ext)+len(base):]}}
 		buf.Reset()
 	}
-	sort.SliceStable(files, func(i, j int) bool {
-		a, b := sortKeys[files[i]], sortKeys[files[j]]
+	collatorMu.Unlock()
+	sort.SliceStable(entries, func(i, j int) bool {
+		a, b := &entries[i].keys, &entries[j].keys
 		for n := 0; n < 3; n++ {
 			if c := compareBytes(a[n], b[n]); c != 0 {
 				return c < 0
@@ -46,6 +48,9 @@ func sortPackOrder(files []string) {
 		}
 		return false
 	})
+	for i := range entries {
+		files[i] = entries[i].path
+	}
 }
 
 func compareBytes(a, b []byte) int { return bytes.Compare(a, b) }

@@ -214,9 +214,9 @@ func writeTarball(ctx context.Context, c *contents, dest string, opts Options, g
 	}
 	sum512, sum1 := sha512.New(), sha1.New()
 	check := startPublishCheck(ctx)
-	counted := &countingWriter{w: io.MultiWriter(out, sum512, sum1, check)}
+	counted := &countingWriter{w: io.MultiWriter(out, sum512, sum1)}
 	gz := pgzip.NewWriter(counted, pgzip.Options{})
-	tarStream := &countingWriter{w: gz}
+	tarStream := &countingWriter{w: io.MultiWriter(gz, check)}
 	entries, err := tarball.Write(ctx, tarStream, c.files, tarball.Options{Dir: c.dir, Bin: c.bin})
 	if err != nil {
 		gz.Close()

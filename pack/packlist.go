@@ -337,13 +337,14 @@ type forms struct {
 }
 
 func newForms(entry, base string) forms {
-	f := forms{entry: entry, slashEntry: "/" + entry}
-	f.entrySlash = entry + "/"
-	f.slashEntrySlash = f.slashEntry + "/"
+	// Each form is a slice of "/entry/" (one allocation, not four).
+	all := "/" + entry + "/"
+	n := len(all)
+	f := forms{entry: all[1 : n-1], slashEntry: all[:n-1], entrySlash: all[1:], slashEntrySlash: all}
 	if base != "" {
-		f.base, f.slashBase = base, "/"+base
-		f.baseSlash = base + "/"
-		f.slashBaseSlash = f.slashBase + "/"
+		all := "/" + base + "/"
+		n := len(all)
+		f.base, f.slashBase, f.baseSlash, f.slashBaseSlash = all[1:n-1], all[:n-1], all[1:], all
 	}
 	return f
 }

@@ -289,3 +289,41 @@ func compareSeeds(t *testing.T, committed, fresh string) {
 		}
 	}
 }
+
+// FuzzTarMatchesTarball: reading the tar stream before it is compressed
+// (what pack does as it writes) accepts and refuses exactly what reading
+// the gzipped tarball does, with the same contents, whenever the gzip
+// layer itself is sound.
+func FuzzTarMatchesTarball(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if bytes.HasPrefix(data, []byte{0x1f, 0x8b}) {
+			return // a gzip-layer input: nothing to compare
+		}
+		tgz := fuzzInput(data)
+		zr, err := gzip.NewReader(bytes.NewReader(tgz))
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := io.ReadAll(zr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keep := func(p string) bool { return strings.HasPrefix(strings.ToLower(p), "readme") }
+		lim := fuzzLimits
+		lim.MaxRatio = 1e9 // the tar stream has no ratio to measure
+		c1, k1, err1 := TarballKeeping(t.Context(), bytes.NewReader(tgz), int64(len(tgz)), lim, keep)
+		c2, k2, err2 := TarKeeping(t.Context(), bytes.NewReader(raw), lim, keep)
+		if (err1 == nil) != (err2 == nil) {
+			t.Fatalf("gzipped: %v; tar stream: %v", err1, err2)
+		}
+		if err1 != nil {
+			if err1.Error() != err2.Error() {
+				t.Fatalf("refusals differ:\n gzipped:    %v\n tar stream: %v", err1, err2)
+			}
+			return
+		}
+		if !reflect.DeepEqual(c1, c2) || !reflect.DeepEqual(k1, k2) {
+			t.Fatalf("contents differ:\n%+v\n%+v", c1, c2)
+		}
+	})
+}

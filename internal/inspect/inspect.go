@@ -230,6 +230,11 @@ func walk(ctx context.Context, r io.Reader, compressedSize int64, lim Limits, vi
 	if err != nil {
 		return nil, err
 	}
+	return walkStream(s, lim, visit)
+}
+
+// walkStream is walk on an opened stream.
+func walkStream(s *stream, lim Limits, visit func(File, io.Reader) error) (*Contents, error) {
 	tr := &reader{r: s, lim: lim}
 	names := newTree(lim)
 	c := &Contents{}

@@ -9,9 +9,32 @@ import (
 // keep selects (a readme, say), each bounded like package.json.
 func TarballKeeping(ctx context.Context, r io.Reader, compressedSize int64, lim Limits, keep func(path string) bool) (*Contents, map[string][]byte, error) {
 	lim = lim.withDefaults()
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	s, err := openStream(ctx, r, compressedSize, lim)
+	if err != nil {
+		return nil, nil, withAdvice(err)
+	}
+	return keeping(s, lim, keep)
+}
+
+// TarKeeping is TarballKeeping on the uncompressed tar stream a gzip
+// member would hold: every check but those of the gzip layer and the
+// compression ratio, for a writer that has the stream before it
+// compresses it.
+func TarKeeping(ctx context.Context, r io.Reader, lim Limits, keep func(path string) bool) (*Contents, map[string][]byte, error) {
+	lim = lim.withDefaults()
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	return keeping(openTar(ctx, r, lim), lim, keep)
+}
+
+func keeping(s *stream, lim Limits, keep func(path string) bool) (*Contents, map[string][]byte, error) {
 	kept := map[string][]byte{}
 	var total int64
-	c, err := walk(ctx, r, compressedSize, lim, func(f File, r io.Reader) error {
+	c, err := walkStream(s, lim, func(f File, r io.Reader) error {
 		if !keep(f.Path) {
 			return nil
 		}

@@ -25,10 +25,10 @@ type stream struct {
 	lim        Limits
 	src        *counter      // compressed bytes read from the caller
 	br         *bufio.Reader // over src; the gzip reader reads it bytewise, so what is left after the member stays here
-	zr         *gzip.Reader
-	compressed int64 // the caller's compressedSize
-	n          int64 // decompressed bytes so far
-	err        error // sticky
+	zr         *gzip.Reader  // nil for a tar stream read as it is
+	compressed int64         // the caller's compressedSize
+	n          int64         // decompressed bytes so far
+	err        error         // sticky
 }
 
 type counter struct {
@@ -70,6 +70,13 @@ func openStream(ctx context.Context, r io.Reader, compressedSize int64, lim Limi
 	return s, nil
 }
 
+// openTar reads r as an uncompressed tar stream: what is inside the gzip
+// member, for a writer that has it before compressing it.
+func openTar(ctx context.Context, r io.Reader, lim Limits) *stream {
+	src := &counter{r: r}
+	return &stream{ctx: ctx, lim: lim, src: src, br: bufio.NewReaderSize(src, 32<<10), compressed: -1}
+}
+
 func (s *stream) gzipError(err error) error {
 	if s.src.err != nil {
 		return fmt.Errorf("reading tarball: %w", s.src.err)
@@ -88,6 +95,9 @@ func (s *stream) Read(p []byte) (int, error) {
 		s.err = err
 		return 0, err
 	}
+	if s.zr == nil {
+		return s.readTar(p)
+	}
 	n, err := s.zr.Read(p)
 	s.n += int64(n)
 	switch {
@@ -99,6 +109,20 @@ func (s *stream) Read(p []byte) (int, error) {
 		s.err = s.afterMember()
 	case err != nil:
 		s.err = s.gzipError(err)
+	}
+	return n, s.err
+}
+
+func (s *stream) readTar(p []byte) (int, error) {
+	n, err := s.br.Read(p)
+	s.n += int64(n)
+	switch {
+	case s.n > s.lim.MaxUnpackedSize:
+		s.err = refuse(ErrLimit, "", "more than %d bytes unpacked", s.lim.MaxUnpackedSize)
+	case s.src.err != nil:
+		s.err = fmt.Errorf("reading tarball: %w", s.src.err)
+	case err != nil:
+		s.err = err
 	}
 	return n, s.err
 }

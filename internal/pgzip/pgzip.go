@@ -3,24 +3,32 @@
 // every machine, whatever the core count or the sizes of the writes.
 //
 // The input is cut at fixed 1 MiB boundaries. Each block is compressed on
-// its own with klauspost/compress/flate at level 8, primed with the 32 KiB
-// before it as a preset dictionary, so matches still reach back across
-// block boundaries. Level 8 is about 2.5 times faster than level 9 and
-// stays within 1% of single-threaded zlib -9, npm's setting (0.7% larger
-// on typescript's published files); level 7 is 3% larger. Every block but the last ends with a sync flush
-// (byte-aligned, not final), so the blocks concatenate into one valid
-// deflate stream.
+// its own by internal/deflate, primed with the 32 KiB before it as a
+// preset dictionary, so matches still reach back across block boundaries.
+// internal/deflate's output depends only on its input, and is smaller
+// than zlib -9's (npm's setting) on npm packages at several times its
+// speed. Every block but the last ends with a sync flush (byte-aligned,
+// not final), so the blocks concatenate into one valid deflate stream.
+//
+// Inputs of at most 8 MiB, most packages, are compressed with
+// internal/deflate's thorough search, which costs them little time and
+// makes packages of many small similar files about 1% smaller. To know
+// which case it is, the Writer holds back the first 8 MiB until the input
+// either ends or grows past them: the choice depends on the input's
+// length alone. Meanwhile it compresses the held blocks the normal way
+// on the cores the writing goroutine leaves free, betting on a large
+// input; if the input ends within 8 MiB, that work is stopped and thrown
+// away.
 package pgzip
 
 import (
-	"bytes"
 	"errors"
 	"hash/crc32"
 	"io"
 	"runtime"
-	"sync"
+	"sync/atomic"
 
-	"github.com/klauspost/compress/flate"
+	"github.com/airlockdev/airlock/internal/deflate"
 )
 
 const (
@@ -29,10 +37,12 @@ const (
 	defaultBlockSize = 1 << 20
 	// dictSize is the deflate window: the most a match can reach back.
 	dictSize = 32 << 10
-	// level is part of the output format, like defaultBlockSize.
-	level = 8
+	// smallInput is the largest input compressed thoroughly. It is part
+	// of the output format.
+	smallInput = 8 << 20
 	// maxDefaultConcurrency caps the default so memory (about 3 MiB per
-	// block in flight) stays modest on machines with many cores.
+	// block in flight, and an encoder of up to 8 MiB per core) stays
+	// modest on machines with many cores.
 	maxDefaultConcurrency = 16
 )
 
@@ -61,9 +71,13 @@ var ErrClosed = errors.New("pgzip: writer is closed")
 type Writer struct {
 	w         io.Writer
 	conc      int
+	running   chan struct{} // a slot per block being compressed
 	blockSize int
 
 	cur     *block   // being filled
+	held    []*block // full blocks kept back until the input passes smallInput or ends; some compressed ahead
+	large   bool     // the input is past smallInput
+	total   int64
 	pending []*block // being compressed, in stream order
 	free    []*block
 
@@ -76,12 +90,13 @@ type Writer struct {
 
 // block is one fixed-size piece of the input with the dictionary before it.
 type block struct {
-	buf   []byte // dict bytes of the previous input, then the block's data
-	dict  int
-	final bool
-	out   bytes.Buffer
-	err   error
-	done  chan struct{}
+	buf      []byte // dict bytes of the previous input, then the block's data
+	dict     int
+	final    bool
+	thorough bool
+	out      []byte
+	done     chan struct{} // closed when out is ready; nil if not started
+	stop     atomic.Bool   // stops a compression started ahead
 }
 
 // NewWriter returns a Writer that writes a gzip stream to w.
@@ -94,7 +109,7 @@ func NewWriter(w io.Writer, opts Options) *Writer {
 	if bs <= 0 {
 		bs = defaultBlockSize
 	}
-	return &Writer{w: w, conc: conc, blockSize: bs}
+	return &Writer{w: w, conc: conc, blockSize: bs, running: make(chan struct{}, conc)}
 }
 
 // Write buffers p and compresses every completed block in the background.
@@ -108,6 +123,7 @@ func (z *Writer) Write(p []byte) (int, error) {
 	}
 	z.crc = crc32.Update(z.crc, crc32.IEEETable, p)
 	z.size += uint32(len(p))
+	z.total += int64(len(p))
 	n := len(p)
 	for len(p) > 0 {
 		if z.cur == nil {
@@ -116,7 +132,7 @@ func (z *Writer) Write(p []byte) (int, error) {
 			// A full block is only known not to be the last once more
 			// input arrives.
 			next := z.newBlock(z.cur)
-			if err := z.dispatch(z.cur, false); err != nil {
+			if err := z.ready(z.cur); err != nil {
 				return 0, err
 			}
 			z.cur = next
@@ -144,6 +160,30 @@ func (z *Writer) Close() error {
 	last := z.cur
 	z.cur = nil
 	last.final = true
+	thorough := z.total <= smallInput
+	if thorough {
+		// The blocks compressed ahead were compressed for nothing.
+		for _, b := range z.held {
+			if b.done != nil {
+				b.stop.Store(true)
+			}
+		}
+		for _, b := range z.held {
+			if b.done != nil {
+				<-b.done
+				b.done = nil
+				b.stop.Store(false)
+			}
+		}
+	}
+	for _, b := range z.held {
+		b.thorough = thorough
+		if err := z.dispatch(b, false); err != nil {
+			return err
+		}
+	}
+	z.held = z.held[:0]
+	last.thorough = thorough
 	if len(z.pending) == 0 {
 		// One block in all (any small package): compress it right here,
 		// with no goroutine to start or wait for.
@@ -178,8 +218,7 @@ func (z *Writer) newBlock(prev *block) *block {
 	} else {
 		b = &block{}
 	}
-	b.buf, b.dict, b.final, b.err = b.buf[:0], 0, false, nil
-	b.out.Reset()
+	b.buf, b.dict, b.final, b.thorough, b.out = b.buf[:0], 0, false, false, b.out[:0]
 	if prev != nil {
 		// The input is past one block, so this one will likely fill up:
 		// allocate it whole rather than through append's doublings. The
@@ -188,7 +227,9 @@ func (z *Writer) newBlock(prev *block) *block {
 			b.buf = make([]byte, 0, n)
 		}
 		// Deflate never grows data by more than a few bytes per 64 KiB.
-		b.out.Grow(z.blockSize + z.blockSize/64 + 1024)
+		if n := z.blockSize + z.blockSize/64 + 1024; cap(b.out) < n {
+			b.out = make([]byte, 0, n)
+		}
 		tail := prev.buf[max(0, len(prev.buf)-dictSize):]
 		b.buf = append(b.buf, tail...)
 		b.dict = len(tail)
@@ -196,22 +237,75 @@ func (z *Writer) newBlock(prev *block) *block {
 	return b
 }
 
+// ready dispatches a full block that is not the last, or holds it back
+// while the input may still end within smallInput.
+func (z *Writer) ready(b *block) error {
+	if !z.large && z.total > smallInput {
+		z.large = true
+		for _, h := range z.held {
+			if err := z.dispatch(h, false); err != nil {
+				return err
+			}
+		}
+		z.held = z.held[:0]
+	}
+	if !z.large {
+		z.held = append(z.held, b)
+		z.ahead()
+		return nil
+	}
+	return z.dispatch(b, false)
+}
+
+// ahead starts compressing held blocks the normal way, which they will
+// need if the input passes smallInput, while fewer than Concurrency-1 of
+// them are being compressed: the writing goroutine keeps a core.
+func (z *Writer) ahead() {
+	busy := 0
+	for _, b := range z.held {
+		if b.done != nil && !finished(b) {
+			busy++
+		}
+	}
+	for _, b := range z.held {
+		if busy >= z.conc-1 {
+			return
+		}
+		if b.done == nil {
+			z.start(b)
+			busy++
+		}
+	}
+}
+
 // dispatch starts compressing b, first writing out finished blocks and
-// waiting while Concurrency blocks are in flight.
+// waiting while 2×Concurrency blocks are queued. At most Concurrency are
+// compressed at once; the others wait their turn with their data ready,
+// so that a core freed by a block that finishes early finds the next one
+// rather than idling while the oldest block is awaited.
 func (z *Writer) dispatch(b *block, final bool) error {
-	for len(z.pending) >= z.conc || len(z.pending) > 0 && finished(z.pending[0]) {
+	for len(z.pending) >= 2*z.conc || len(z.pending) > 0 && finished(z.pending[0]) {
 		if err := z.flushOne(); err != nil {
 			return err
 		}
 	}
-	b.final = final
-	b.done = make(chan struct{})
 	z.pending = append(z.pending, b)
+	if b.done == nil { // not compressed ahead
+		b.final = final
+		z.start(b)
+	}
+	return nil
+}
+
+// start compresses b in the background.
+func (z *Writer) start(b *block) {
+	b.done = make(chan struct{})
 	go func() {
+		z.running <- struct{}{}
 		compress(b)
+		<-z.running
 		close(b.done)
 	}()
-	return nil
 }
 
 func finished(b *block) bool {
@@ -230,13 +324,13 @@ func (z *Writer) flushOne() error {
 		<-b.done
 	}
 	z.pending = z.pending[1:]
-	err := b.err
-	if err == nil && !z.header {
+	var err error
+	if !z.header {
 		z.header = true
 		_, err = z.w.Write(header)
 	}
 	if err == nil {
-		_, err = z.w.Write(b.out.Bytes())
+		_, err = z.w.Write(b.out)
 	}
 	b.done = nil
 	z.free = append(z.free, b)
@@ -246,31 +340,29 @@ func (z *Writer) flushOne() error {
 	return err
 }
 
-var compressors = sync.Pool{New: func() any {
-	fw, err := flate.NewWriter(nil, level)
-	if err != nil {
-		panic(err) // level is a valid constant
-	}
-	return fw
-}}
+// idle keeps encoders (about 1 MiB of tables, and up to 7 MiB of token
+// buffers) for reuse across blocks and Writers. Unlike a sync.Pool it is
+// not emptied by garbage collection, so memory stays flat however long
+// the input.
+var idle = make(chan *deflate.Encoder, maxDefaultConcurrency)
 
 // compress deflates b.buf after the dictionary into b.out. Its output
 // depends only on the dictionary, the data and whether b is final.
 func compress(b *block) {
-	fw := compressors.Get().(*flate.Writer)
-	fw.ResetDict(&b.out, b.buf[:b.dict])
-	_, err := fw.Write(b.buf[b.dict:])
-	if err == nil {
-		if b.final {
-			err = fw.Close()
-		} else {
-			err = fw.Flush()
-		}
+	var e *deflate.Encoder
+	select {
+	case e = <-idle:
+	default:
+		e = new(deflate.Encoder)
 	}
-	// Drop references to b before pooling the compressor.
-	fw.ResetDict(io.Discard, nil)
-	compressors.Put(fw)
-	b.err = err
+	e.Thorough = b.thorough
+	e.Stop = &b.stop
+	b.out = e.Append(b.out[:0], b.buf, b.dict, b.final)
+	e.Stop = nil
+	select {
+	case idle <- e:
+	default:
+	}
 }
 
 func putLE32(b []byte, v uint32) {

@@ -17,8 +17,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/airlockdev/airlock/internal/deflate"
 	"github.com/airlockdev/airlock/internal/tarball"
-	"github.com/klauspost/compress/flate"
 )
 
 func compressAll(t testing.TB, data []byte, opts Options, chunk func() int) []byte {
@@ -115,7 +115,13 @@ func TestRoundTrip(t *testing.T) {
 // The bytes written must not depend on concurrency, GOMAXPROCS or how the
 // input is split into writes.
 func TestDeterministic(t *testing.T) {
-	data := corpus(t)[:5*defaultBlockSize+12345]
+	// Under and over smallInput: thorough and normal search.
+	for _, n := range []int{5*defaultBlockSize + 12345, smallInput + 1} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) { testDeterministic(t, corpus(t)[:n]) })
+	}
+}
+
+func testDeterministic(t *testing.T, data []byte) {
 	want := compressAll(t, data, Options{Concurrency: 1}, nil)
 
 	r := rand.New(rand.NewPCG(1, 1))
@@ -150,16 +156,9 @@ func TestDeterministic(t *testing.T) {
 	ref.Write(header)
 	for off := 0; off < len(data); off += defaultBlockSize {
 		end := min(off+defaultBlockSize, len(data))
-		fw, err := flate.NewWriterDict(&ref, level, data[max(0, off-dictSize):off])
-		if err != nil {
-			t.Fatal(err)
-		}
-		fw.Write(data[off:end])
-		if end == len(data) {
-			fw.Close()
-		} else {
-			fw.Flush()
-		}
+		lo := max(0, off-dictSize)
+		e := deflate.Encoder{Thorough: len(data) <= smallInput}
+		ref.Write(e.Append(nil, data[lo:end], off-lo, end == len(data)))
 	}
 	if !bytes.Equal(ref.Bytes(), want[:len(want)-8]) {
 		t.Error("output differs from fresh per-block compressors")
@@ -256,8 +255,8 @@ func TestInterop(t *testing.T) {
 	}
 }
 
-// The output must be at most 1% larger than zlib -9 (what npm writes) on
-// a realistic package: npm's own files packed as npm packs them.
+// The output must be no larger than zlib -9's, what npm writes (Node's
+// zlib), on a realistic package: npm's own files packed as npm packs them.
 func TestSizeVsZlib(t *testing.T) {
 	data := corpus(t)
 	ours := len(compressAll(t, data, Options{}, nil))
@@ -281,10 +280,10 @@ func TestSizeVsZlib(t *testing.T) {
 	}
 	t.Logf("input %d bytes: pgzip %d, node zlib -9 %d (%+.2f%%), compress/gzip -9 %d (%+.2f%%)",
 		len(data), ours, zlib, pct(ours, zlib), std.Len(), pct(ours, std.Len()))
-	if pct(ours, zlib) > 1 {
+	if ours > zlib {
 		t.Errorf("pgzip is %.2f%% larger than zlib -9", pct(ours, zlib))
 	}
-	if pct(ours, std.Len()) > 1 {
+	if ours > std.Len() {
 		t.Errorf("pgzip is %.2f%% larger than compress/gzip -9", pct(ours, std.Len()))
 	}
 }
@@ -336,9 +335,7 @@ func FuzzRoundTrip(f *testing.F) {
 	f.Add(text(20_000, 1), uint16(1000), uint16(4096))
 	f.Add(random(5000, 2), uint16(100), uint16(64))
 	f.Fuzz(func(t *testing.T, data []byte, cut, bs uint16) {
-		data = data[:min(len(data), 64<<10)] // level 9 is slow under coverage
-		// Every block costs a compressor reset (about 1 MB of clearing),
-		// so blocks stay big enough for the fuzzer to keep its pace.
+		data = data[:min(len(data), 64<<10)] // keep the fuzzer's pace
 		opts := Options{blockSize: 2048 + int(bs)%16384}
 		split := func() func() int {
 			n := 1 + int(cut)
