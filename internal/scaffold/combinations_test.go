@@ -380,4 +380,3 @@ func TestGitLabScriptsShellcheck(t *testing.T) {
 		}
 	}
 }
-
