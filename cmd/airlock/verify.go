@@ -83,10 +83,7 @@ package from what. Any failed check exits 1 and names the check.`,
 	fl.StringVar(&f.bundle, "bundle", "", "the Sigstore bundle file (default: fetch it from the registry)")
 	fl.StringVar(&f.trustedRoot, "trusted-root", "", "a Sigstore trusted_root.json (default: the public-good root)")
 	fl.StringVar(&f.registry, "registry", "", "registry URL (default: from npm configuration)")
-	fl.StringVar(&f.policy.Repository, "repository", "", "OWNER/REPO (or repository URL) that must have built the package")
-	fl.StringVar(&f.policy.Workflow, "workflow", "", "workflow file path or name that must have built it")
-	fl.StringVar(&f.policy.Ref, "ref", "", "git ref it must have been built from, e.g. refs/tags/v1.0.0")
-	fl.StringVar(&f.policy.Issuer, "issuer", attest.GitHubIssuer, "OIDC issuer the certificate must name")
+	addPolicyFlags(fl, &f.policy, "the package", attest.GitHubIssuer)
 	fl.BoolVar(&f.json, "json", false, "print the provenance as JSON")
 	return cmd
 }
@@ -162,6 +159,20 @@ type provenanceJSON struct {
 	RunnerEnvironment string `json:"runnerEnvironment"`
 	LogIndex          int64  `json:"logIndex"`
 	IntegratedTime    string `json:"integratedTime"`
+}
+
+// addPolicyFlags adds the flags of an identity provenance must name, as
+// verify provenance and stage review take them; issuer is --issuer's
+// default.
+func addPolicyFlags(fl *pflag.FlagSet, p *attest.Policy, what, issuer string) {
+	fl.StringVar(&p.Repository, "repository", "", "OWNER/REPO (or repository URL) that must have built "+what)
+	fl.StringVar(&p.Workflow, "workflow", "", "workflow file path or name that must have built it")
+	fl.StringVar(&p.Ref, "ref", "", "git ref it must have been built from, e.g. refs/tags/v1.0.0")
+	usage := "OIDC issuer the certificate must name"
+	if issuer == "" {
+		usage += " (default: GitHub Actions)"
+	}
+	fl.StringVar(&p.Issuer, "issuer", issuer, usage)
 }
 
 // reproduceFlags choose the source a package is rebuilt from.

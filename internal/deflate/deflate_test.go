@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/airlockdev/airlock/internal/compresstest"
 )
 
 // inflate decompresses a raw deflate stream with the standard library,
@@ -23,30 +25,10 @@ func inflate(t testing.TB, comp, dict []byte) []byte {
 	return out
 }
 
-// text makes compressible, JavaScript-like input.
-func text(n int, seed uint64) []byte {
-	r := rand.New(rand.NewPCG(seed, 1))
-	words := strings.Fields("function return const let var if else for while import export default from require module exports this null undefined true false async await new class extends => { } ( ) ; = + - . , : 0 1 2 x y z value key index length push map filter")
-	var b bytes.Buffer
-	for b.Len() < n {
-		b.WriteString(words[r.IntN(len(words))])
-		if r.IntN(8) == 0 {
-			b.WriteByte('\n')
-		} else {
-			b.WriteByte(' ')
-		}
-	}
-	return b.Bytes()[:n]
-}
-
-func random(n int, seed uint64) []byte {
-	r := rand.New(rand.NewPCG(seed, 2))
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(r.Uint32())
-	}
-	return b
-}
+var (
+	text   = compresstest.Text
+	random = compresstest.Random
+)
 
 // mixed alternates text, random bytes and runs, so that blocks of every
 // kind and cuts between them occur.

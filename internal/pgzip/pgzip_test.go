@@ -17,6 +17,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/airlockdev/airlock/internal/compresstest"
 	"github.com/airlockdev/airlock/internal/deflate"
 	"github.com/airlockdev/airlock/internal/tarball"
 )
@@ -55,30 +56,10 @@ func gunzip(t testing.TB, gz []byte) []byte {
 	return out
 }
 
-// text makes compressible, JavaScript-like input.
-func text(n int, seed uint64) []byte {
-	r := rand.New(rand.NewPCG(seed, 1))
-	words := strings.Fields("function return const let var if else for while import export default from require module exports this null undefined true false async await new class extends => { } ( ) ; = + - . , : 0 1 2 x y z value key index length push map filter")
-	var b bytes.Buffer
-	for b.Len() < n {
-		b.WriteString(words[r.IntN(len(words))])
-		if r.IntN(8) == 0 {
-			b.WriteByte('\n')
-		} else {
-			b.WriteByte(' ')
-		}
-	}
-	return b.Bytes()[:n]
-}
-
-func random(n int, seed uint64) []byte {
-	r := rand.New(rand.NewPCG(seed, 2))
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(r.Uint32())
-	}
-	return b
-}
+var (
+	text   = compresstest.Text
+	random = compresstest.Random
+)
 
 func TestRoundTrip(t *testing.T) {
 	small := Options{blockSize: 4096} // smaller than the dictionary

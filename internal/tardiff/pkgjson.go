@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"path"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/airlockdev/airlock/internal/registry"
@@ -64,15 +65,6 @@ func specs(raw json.RawMessage) map[string]string {
 	return out
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // manifestSignals compares the package.json of old and new.
 func manifestSignals(old, new *Package, changed map[string]bool) []Signal {
 	var out []Signal
@@ -104,7 +96,7 @@ func manifestSignals(old, new *Package, changed map[string]bool) []Signal {
 	}
 	out = append(out, installFileSignals(new, nt, changed, newGyp)...)
 
-	for _, cmd := range sortedKeys(nm.Bin) {
+	for _, cmd := range slices.Sorted(maps.Keys(nm.Bin)) {
 		o, had := om.Bin[cmd]
 		n := nm.Bin[cmd]
 		switch {
@@ -114,7 +106,7 @@ func manifestSignals(old, new *Package, changed map[string]bool) []Signal {
 			add(KindBinChanged, Medium, "bin."+cmd, o, n, fmt.Sprintf("command %q now runs %s, was %s", shown(cmd), shown(n), shown(o)))
 		}
 	}
-	for _, cmd := range sortedKeys(om.Bin) {
+	for _, cmd := range slices.Sorted(maps.Keys(om.Bin)) {
 		if _, ok := nm.Bin[cmd]; !ok {
 			add(KindBinRemoved, Info, "bin."+cmd, om.Bin[cmd], "", fmt.Sprintf("command %q removed", shown(cmd)))
 		}
@@ -122,7 +114,7 @@ func manifestSignals(old, new *Package, changed map[string]bool) []Signal {
 
 	for _, fieldName := range dependencyFields {
 		was, ns := specs(ot[fieldName]), specs(nt[fieldName])
-		for _, dep := range sortedKeys(ns) {
+		for _, dep := range slices.Sorted(maps.Keys(ns)) {
 			n := ns[dep]
 			o, had := was[dep]
 			field := fieldName + "." + dep
@@ -150,7 +142,7 @@ func manifestSignals(old, new *Package, changed map[string]bool) []Signal {
 				}
 			}
 		}
-		for _, dep := range sortedKeys(was) {
+		for _, dep := range slices.Sorted(maps.Keys(was)) {
 			if _, ok := ns[dep]; !ok {
 				add(KindDependencyRemoved, Info, fieldName+"."+dep, was[dep], "", fmt.Sprintf("%s %s removed", fieldName, shown(dep)))
 			}
