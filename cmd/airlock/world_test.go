@@ -4,7 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -165,6 +168,7 @@ func (w *world) commands() map[string]func(ts *testscript.TestScript, neg bool, 
 		},
 		"sign-provenance": w.cmdSignProvenance,
 		"verify-summary":  w.cmdVerifySummary,
+		"rekor-logged":    w.cmdRekorLogged,
 	}
 }
 
@@ -430,6 +434,66 @@ func (w *world) cmdVerifySummary(ts *testscript.TestScript, neg bool, args []str
 	}
 	ts.Check(err)
 	ts.Logf("verified: signed by %s, logged at index %d", p.Repository, p.LogIndex)
+}
+
+// rekor-logged TARBALL: the world's Rekor holds a DSSE entry whose
+// payload is the provenance statement of TARBALL in the run github-oidc
+// set up (the statement publish would sign). Other scripts sign at the
+// same time, so this looks for the entry itself, not at the log's size.
+func (w *world) cmdRekorLogged(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: rekor-logged TARBALL")
+	}
+	data, err := os.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	subject, err := attest.ReadSubject(context.Background(), bytes.NewReader(data), int64(len(data)), inspect.DefaultLimits())
+	ts.Check(err)
+	stmt, err := attest.Statement(subject, func(k string) (string, bool) { v := ts.Getenv(k); return v, v != "" })
+	ts.Check(err)
+	sum := sha256.Sum256(stmt)
+	want := hex.EncodeToString(sum[:])
+	get := func(path string, v any) {
+		resp, err := http.Get(strings.TrimSuffix(w.sigstore.RekorURL(), "/") + path)
+		ts.Check(err)
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			ts.Fatalf("GET %s: %s", path, resp.Status)
+		}
+		ts.Check(json.NewDecoder(resp.Body).Decode(v))
+	}
+	var log struct {
+		TreeSize int64 `json:"treeSize"`
+	}
+	get("/api/v1/log", &log)
+	found := false
+	for i := int64(0); i < log.TreeSize && !found; i++ {
+		var entries map[string]struct {
+			Body string `json:"body"`
+		}
+		get(fmt.Sprintf("/api/v1/log/entries?logIndex=%d", i), &entries)
+		for _, e := range entries {
+			raw, err := base64.StdEncoding.DecodeString(e.Body)
+			ts.Check(err)
+			var body struct {
+				Kind string `json:"kind"`
+				Spec struct {
+					PayloadHash struct {
+						Value string `json:"value"`
+					} `json:"payloadHash"`
+				} `json:"spec"`
+			}
+			ts.Check(json.Unmarshal(raw, &body))
+			if body.Kind == "dsse" && body.Spec.PayloadHash.Value == want {
+				found = true
+			}
+		}
+	}
+	switch {
+	case found && neg:
+		ts.Fatalf("Rekor logged the provenance of %s", args[0])
+	case !found && !neg:
+		ts.Fatalf("Rekor has no entry for the provenance of %s (%d entries read)", args[0], log.TreeSize)
+	}
 }
 
 // tls-registry: the front door over TLS with a CA of its own; sets
