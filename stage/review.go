@@ -34,50 +34,62 @@ func Fetch(ctx context.Context, id string, opts ReviewOptions, max int64, lim in
 	if err := ValidateID(id); err != nil {
 		return nil, nil, err
 	}
-	rec, data, err := fetchStaged(ctx, id, &opts, max, lim)
+	st, err := fetchStaged(ctx, id, &opts, max, lim)
 	if err != nil {
 		return nil, nil, fmt.Errorf("fetching staged package %s: %w", id, err)
 	}
-	return rec, data, nil
+	return st.rec, st.data, nil
 }
 
-func fetchStaged(ctx context.Context, id string, opts *ReviewOptions, max int64, lim inspect.Limits) (*registry.StagedVersion, []byte, error) {
+// stagedTarball is a staged version's tarball, fetched and checked.
+type stagedTarball struct {
+	rec      *registry.StagedVersion
+	data     []byte
+	sum      digests
+	contents *inspect.Contents
+}
+
+// fetchStaged fetches the record of the staged version id, then its
+// tarball, which must have the record's shasum, pass inspection, and
+// name the record's package and version.
+func fetchStaged(ctx context.Context, id string, opts *ReviewOptions, max int64, lim inspect.Limits) (*stagedTarball, error) {
 	reg, auth, _, err := opts.prepare(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
+	// The record says what the tarball must be; it comes first.
 	rec, err := opts.Client.StageView(ctx, reg, id, auth)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if err := checkRecord(rec, id); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if max <= 0 {
 		max = DefaultMaxTarball
 	}
 	data, err := opts.Client.StageTarball(ctx, reg, id, max, auth)
 	if errors.Is(err, registry.ErrTooLarge) {
-		return nil, nil, hint.With(err, "if the package really is this large, raise the limit with --max-size")
+		return nil, hint.With(err, "if the package really is this large, raise the limit with --max-size")
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	sum, _ := digest(bytes.NewReader(data))
 	if sum.shasum != strings.ToLower(rec.Shasum) {
-		return nil, nil, hint.With(fmt.Errorf("%w:\n  staged record: %s\n  tarball:       %s", ErrShasumMismatch, strings.ToLower(rec.Shasum), sum.shasum),
+		return nil, hint.With(fmt.Errorf("%w:\n  staged record: %s\n  tarball:       %s", ErrShasumMismatch, strings.ToLower(rec.Shasum), sum.shasum),
 			"the registry served other data than it staged: do not approve this version, and report it to the registry")
 	}
 	contents, err := inspect.Tarball(ctx, bytes.NewReader(data), int64(len(data)), lim)
 	if err != nil {
-		return nil, nil, fmt.Errorf("inspecting the staged tarball: %w", err)
+		return nil, fmt.Errorf("inspecting the staged tarball: %w", err)
 	}
 	if m := contents.Manifest; m.Name != rec.PackageName || m.Version != rec.Version {
-		return nil, nil, hint.With(fmt.Errorf("%w: the record is %s@%s, the tarball's package.json says %s",
+		return nil, hint.With(fmt.Errorf("%w: the record is %s@%s, the tarball's package.json says %s",
 			ErrWrongPackage, registry.Sanitize(rec.PackageName, nil), registry.Sanitize(rec.Version, nil), m.ID()),
 			"do not approve this version: what would be published is not what the record shows")
 	}
-	return rec, data, nil
+	return &stagedTarball{rec: rec, data: data, sum: sum, contents: contents}, nil
 }
 
 // ParseDigest reads the digest an approver reviewed: an SRI string
@@ -103,11 +115,11 @@ func ApproveReviewed(ctx context.Context, id string, reviewed []byte, opts Revie
 	if err := ValidateID(id); err != nil {
 		return err
 	}
-	_, data, err := fetchStaged(ctx, id, &opts, max, lim)
+	st, err := fetchStaged(ctx, id, &opts, max, lim)
 	if err != nil {
 		return fmt.Errorf("approving staged package %s: checking it is the one reviewed: %w", id, err)
 	}
-	if got := sha512.Sum512(data); !bytes.Equal(got[:], reviewed) {
+	if got := sha512.Sum512(st.data); !bytes.Equal(got[:], reviewed) {
 		return hint.With(fmt.Errorf("approving staged package %s: %w:\n  reviewed: sha512-%s\n  staged:   sha512-%s", id, ErrNotReviewed,
 			base64.StdEncoding.EncodeToString(reviewed), base64.StdEncoding.EncodeToString(got[:])),
 			"review it again with 'airlock stage review "+id+"' and approve the digest that review prints")
@@ -137,7 +149,7 @@ type ReviewConfig struct {
 	UserAgent string
 	// Reproduce, when set, rebuilds the staged version from source and
 	// says what it found; nil, nil when it has no source to rebuild from.
-	Reproduce func(ctx context.Context, staged *tardiff.Package, tarball []byte) (*Reproduction, error)
+	Reproduce func(ctx context.Context, staged *tardiff.Package) (*Reproduction, error)
 }
 
 // Reproduction is what rebuilding a staged version from its source found.
@@ -201,11 +213,12 @@ func Review(ctx context.Context, id string, c ReviewConfig) (*ReviewReport, erro
 }
 
 func review(ctx context.Context, id string, c *ReviewConfig) (*ReviewReport, error) {
-	rec, data, err := fetchStaged(ctx, id, &c.ReviewOptions, c.MaxSize, c.Limits.Inspect)
+	st, err := fetchStaged(ctx, id, &c.ReviewOptions, c.MaxSize, c.Limits.Inspect)
 	if err != nil {
 		return nil, err
 	}
-	staged, err := tardiff.Read(ctx, "stage:"+id, data, c.Limits)
+	rec := st.rec
+	staged, err := tardiff.ReadInspected(ctx, "stage:"+id, st.data, st.contents, c.Limits)
 	if err != nil {
 		return nil, fmt.Errorf("reading the staged tarball: %w", err)
 	}
@@ -269,7 +282,7 @@ func review(ctx context.Context, id string, c *ReviewConfig) (*ReviewReport, err
 	}
 
 	if c.Reproduce != nil {
-		rep, err := c.Reproduce(ctx, staged, data)
+		rep, err := c.Reproduce(ctx, staged)
 		if err != nil {
 			r.Signals = append(r.Signals, tardiff.Signal{ID: "not-reproduced", Kind: "not-reproduced", Severity: tardiff.High,
 				Message: "the rebuild from source could not be done: " + registry.Sanitize(err.Error(), nil)})

@@ -259,44 +259,11 @@ func download(ctx context.Context, id string, opts DownloadOptions) (*Downloaded
 	if opts.Dir == "" {
 		return nil, errors.New("no destination folder")
 	}
-	reg, auth, _, err := opts.prepare(ctx)
+	st, err := fetchStaged(ctx, id, &opts.ReviewOptions, opts.MaxSize, opts.Limits)
 	if err != nil {
 		return nil, err
 	}
-	// The record says what the tarball must be; it comes first.
-	rec, err := opts.Client.StageView(ctx, reg, id, auth)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkRecord(rec, id); err != nil {
-		return nil, err
-	}
-	max := opts.MaxSize
-	if max <= 0 {
-		max = DefaultMaxTarball
-	}
-	data, err := opts.Client.StageTarball(ctx, reg, id, max, auth)
-	if errors.Is(err, registry.ErrTooLarge) {
-		return nil, hint.With(err, "if the package really is this large, raise the limit with --max-size")
-	}
-	if err != nil {
-		return nil, err
-	}
-	sum, _ := digest(bytes.NewReader(data))
-	if sum.shasum != strings.ToLower(rec.Shasum) {
-		return nil, hint.With(fmt.Errorf("%w:\n  staged record: %s\n  tarball:       %s", ErrShasumMismatch, strings.ToLower(rec.Shasum), sum.shasum),
-			"the registry served other data than it staged: do not approve this version, and report it to the registry")
-	}
-	contents, err := inspect.Tarball(ctx, bytes.NewReader(data), int64(len(data)), opts.Limits)
-	if err != nil {
-		return nil, fmt.Errorf("inspecting the staged tarball: %w", err)
-	}
-	m := contents.Manifest
-	if m.Name != rec.PackageName || m.Version != rec.Version {
-		return nil, hint.With(fmt.Errorf("%w: the record is %s@%s, the tarball's package.json says %s",
-			ErrWrongPackage, registry.Sanitize(rec.PackageName, nil), registry.Sanitize(rec.Version, nil), m.ID()),
-			"do not approve this version: what would be published is not what the record shows")
-	}
+	data, sum, contents, m := st.data, st.sum, st.contents, st.contents.Manifest
 	d := &Downloaded{
 		Name: m.Name, Version: m.Version, ID: id,
 		Filename:  strings.Replace(strings.Replace(m.Name, "@", "", 1), "/", "-", 1) + "-" + m.Version + "-" + id + ".tgz",

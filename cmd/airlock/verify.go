@@ -207,8 +207,8 @@ func (f *reproduceFlags) options(e *env, verbose bool) reproduce.Options {
 // forReview is the rebuild stage review makes: from the flags, or else
 // from the commit the staged version's verified provenance names; nil
 // when there is neither.
-func (f *reproduceFlags) forReview(e *env, verbose bool) func(context.Context, *tardiff.Package, []byte) (*stage.Reproduction, error) {
-	return func(ctx context.Context, staged *tardiff.Package, tarball []byte) (*stage.Reproduction, error) {
+func (f *reproduceFlags) forReview(e *env, verbose bool) func(context.Context, *tardiff.Package) (*stage.Reproduction, error) {
+	return func(ctx context.Context, staged *tardiff.Package) (*stage.Reproduction, error) {
 		o := f.options(e, verbose)
 		if o.Dir == "" && o.GitURL == "" {
 			p := staged.Provenance
@@ -217,7 +217,7 @@ func (f *reproduceFlags) forReview(e *env, verbose bool) func(context.Context, *
 			}
 			o.GitURL, o.Commit = p.Repository, p.Commit
 		}
-		r, err := reproduce.Run(ctx, tarball, o)
+		r, err := reproduce.Run(ctx, staged, o)
 		if err != nil {
 			return nil, err
 		}
@@ -355,7 +355,7 @@ func runVerifyReproduce(ctx context.Context, e *env, arg string, f *verifyReprod
 		inputs = append(inputs, reproduce.Input{URI: where, SHA256: sum[:]})
 		fmt.Fprintf(e.stderr, "the provenance names %s at %s\n", o.GitURL, o.Commit)
 	}
-	r, err := reproduce.Run(ctx, data, o)
+	r, err := reproduce.Run(ctx, pkg, o)
 	if err != nil {
 		return fmt.Errorf("rebuilding %s: %w", pkg.Manifest.ID(), err)
 	}

