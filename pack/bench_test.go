@@ -117,6 +117,38 @@ func BenchmarkNpmPack(b *testing.B) {
 	}
 }
 
+// BenchmarkSpeedup alternates npm pack and airlock pack on each tree and
+// reports the ratio of their times. The machine's speed drifts (it is
+// shared), and runs minutes apart measure different machines; the two
+// tools taking turns see the same one.
+func BenchmarkSpeedup(b *testing.B) {
+	for _, name := range benchTreeNames {
+		b.Run(name, func(b *testing.B) {
+			dir := benchTree(b, name)
+			npmDest, dest := b.TempDir(), b.TempDir()
+			env := npmtest.Env(b)
+			var npmTime, airlockTime time.Duration
+			for b.Loop() {
+				start := time.Now()
+				cmd := exec.Command(npmtest.NPM(b), "pack", "--ignore-scripts", "--pack-destination", npmDest)
+				cmd.Dir, cmd.Env = dir, env
+				if out, err := cmd.CombinedOutput(); err != nil {
+					b.Fatalf("npm pack: %v\n%s", err, out)
+				}
+				npmTime += time.Since(start)
+				start = time.Now()
+				if _, err := pack.Pack(context.Background(), dir, pack.Options{Destination: dest, IgnoreScripts: true}); err != nil {
+					b.Fatal(err)
+				}
+				airlockTime += time.Since(start)
+			}
+			b.ReportMetric(float64(npmTime.Milliseconds())/float64(b.N), "npm-ms/op")
+			b.ReportMetric(float64(airlockTime.Microseconds())/1000/float64(b.N), "airlock-ms/op")
+			b.ReportMetric(float64(npmTime)/float64(airlockTime), "speedup")
+		})
+	}
+}
+
 // BenchmarkPackLargeFile shows that memory does not grow with the largest
 // file: peak live heap stays flat from 16 MiB to 256 MiB.
 func BenchmarkPackLargeFile(b *testing.B) {

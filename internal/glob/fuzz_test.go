@@ -28,6 +28,9 @@ func FuzzMatch(f *testing.F) {
 		if p.Match(path, false) != full || p.Match(path, true) != partial {
 			t.Fatalf("%q against %q: answers changed between calls", pattern, path)
 		}
+		if got := withoutNeeds(p).Match(path, false); got != full {
+			t.Fatalf("%q against %q: %v, but %v without the text shortcut", pattern, path, full, got)
+		}
 		if path != "/" {
 			doubled := strings.ReplaceAll(path, "/", "//")
 			if p.Match(doubled, false) != full || p.Match(doubled, true) != partial {
@@ -49,6 +52,17 @@ func FuzzMatch(f *testing.F) {
 		}
 		ParseIgnoreFile(pattern + "\n" + path)
 	})
+}
+
+// withoutNeeds is p matched the long way, never skipping an expansion for
+// lacking the text it needs.
+func withoutNeeds(p *Pattern) *Pattern {
+	q := *p
+	q.set = append([]compiled(nil), p.set...)
+	for i := range q.set {
+		q.set[i].need = ""
+	}
+	return &q
 }
 
 // literal reports whether pattern has nothing that minimatch treats

@@ -42,6 +42,14 @@ type compiled struct {
 	segs      []segment
 	globstars bool
 	plan      [2]globstarPlan // indexed by partial
+
+	// need is a piece of ASCII text every whole (not partial) match of
+	// an ASCII path contains, lower-cased and found ignoring ASCII case
+	// if fold: the literal of one segment, which must equal a segment of
+	// the path. Most paths lack it, and finding that out is much cheaper
+	// than matching. Empty if no segment has one.
+	need string
+	fold bool
 }
 
 // Compile compiles one pattern. The caller trims it, as ignore-walk does.
@@ -134,20 +142,27 @@ func (p *Pattern) Match(path string, partial bool) bool {
 	if path == "/" && partial {
 		return true
 	}
-	if !isASCII(path) {
+	ascii := isASCII(path)
+	if !ascii {
 		path = jsvalue.WellFormed(path)
 	}
-	// matchBase: a pattern of one segment is matched against the base name
-	// alone, the last segment that is not empty.
-	base := [1]string{strings.TrimRight(path, "/")}
-	if i := strings.LastIndexByte(base[0], '/'); i >= 0 {
-		base[0] = base[0][i+1:]
-	}
+	var base [1]string
 	var buf [16]string
 	var file []string
 	for i := range p.set {
 		c := &p.set[i]
+		if ascii && !partial && c.need != "" && !contains(path, c.need, c.fold) {
+			continue
+		}
 		f := base[:]
+		if len(c.segs) == 1 && base[0] == "" {
+			// matchBase: a pattern of one segment is matched against the
+			// base name alone, the last segment that is not empty.
+			base[0] = strings.TrimRight(path, "/")
+			if i := strings.LastIndexByte(base[0], '/'); i >= 0 {
+				base[0] = base[0][i+1:]
+			}
+		}
 		if len(c.segs) > 1 {
 			if file == nil {
 				file = slashSplitInto(buf[:0], path)
@@ -213,10 +228,37 @@ func compileParts(parts []string) (compiled, error) {
 		}
 		c.segs[i] = s
 		c.globstars = c.globstars || s.kind == segGlobstar
+		if need, fold := s.need(); len(need) > len(c.need) {
+			c.need, c.fold = need, fold
+		}
 	}
 	if c.globstars {
 		c.plan[0] = makePlan(c.segs, false)
 		c.plan[1] = makePlan(c.segs, true)
 	}
 	return c, nil
+}
+
+// contains reports whether s contains the lower-case ASCII sub, ignoring
+// ASCII case if fold.
+func contains(s, sub string, fold bool) bool {
+	if !fold {
+		return strings.Contains(s, sub)
+	}
+	for i := 0; i+len(sub) <= len(s); i++ {
+		j := 0
+		for ; j < len(sub); j++ {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != sub[j] {
+				break
+			}
+		}
+		if j == len(sub) {
+			return true
+		}
+	}
+	return false
 }

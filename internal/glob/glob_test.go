@@ -292,3 +292,38 @@ func TestParseIgnoreFile(t *testing.T) {
 		t.Errorf("bad rule: error %v, want one naming line 2", err)
 	}
 }
+
+// Skipping an expansion whose needed text a path lacks must never change
+// an answer. npm's default rules and shapes of every kind, against paths
+// that hold the needed text in other cases, in other segments or only in
+// part.
+func TestNeedChangesNothing(t *testing.T) {
+	patterns := []string{"**/.git", "/.git", "**/.git/**", "CVS", "**/CVS/**", "*.orig", ".DS_Store",
+		"._*", ".*.swp", "npm-debug.log", "/build/config.gypi", "*_foo", "a/*.TXT", "src/**/x.js",
+		"{a,b}/lit", "Read*Me", "/archived-packages/**", "k*", "@scope/pkg"}
+	paths := []string{"", ".git", "/.git", "a/.git", "a/.GIT", ".gitignore", "x.git/y", "cvs", "a/CvS/b",
+		"x.ORIG", "x.orig.js", "a_foo", "A_FOO", "a/b.txt", "a/b.TxT", "src/a/b/x.js", "a/lit", "b/lit/",
+		"readme", "READ_ME", "build/config.gypi", "/build/config.gypi", "archived-packages/x", "\u212a",
+		"@scope/pkg", ".DS_Store/x", "x/.ds_store", "._x", ".a.swp"}
+	for _, pat := range patterns {
+		p, err := Compile(pat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slow := withoutNeeds(p)
+		for _, path := range paths {
+			for _, form := range []string{path, "/" + path, path + "/"} {
+				if got, want := p.Match(form, false), slow.Match(form, false); got != want {
+					t.Errorf("%q against %q: %v, want %v", pat, form, got, want)
+				}
+			}
+		}
+	}
+	// The shortcut is there: most of these rules need some text.
+	for _, pat := range []string{"**/.git", "CVS", "*.orig", "npm-debug.log"} {
+		p, _ := Compile(pat)
+		if p.set[0].need == "" {
+			t.Errorf("%q: no needed text", pat)
+		}
+	}
+}

@@ -29,6 +29,64 @@ type segment struct {
 	re   *reProg
 	src  string // the JS regexp source, for tests
 	u    bool   // the regexp has the u flag
+	// caseLit is the text of a regexp that is only a literal with
+	// letters in it, matched ignoring case.
+	caseLit string
+}
+
+// need returns ASCII text an ASCII path segment matching s must contain,
+// lower-cased if fold (then compared ignoring ASCII case), or "".
+func (s *segment) need() (text string, fold bool) {
+	var lit string
+	switch s.kind {
+	case segLiteral:
+		lit = s.lit
+	case segStarExt:
+		lit, fold = s.lit, true
+	case segRegexp:
+		lit, fold = lowerASCII(s.caseLit), true
+	}
+	if !isASCII(lit) || fold && lit != lowerASCII(lit) {
+		return "", false
+	}
+	return lit, fold
+}
+
+// regexpLiteral returns the text a regexp source of ASCII characters
+// matches if it is only literal characters and escaped punctuation, and
+// false if it has anything else.
+func regexpLiteral(src string) (string, bool) {
+	var b strings.Builder
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		switch {
+		case c >= utf8.RuneSelf:
+			return "", false
+		case c == '\\':
+			if i+1 == len(src) {
+				return "", false
+			}
+			i++
+			c = src[i]
+			if 'a' <= c|0x20 && c|0x20 <= 'z' || '0' <= c && c <= '9' || c >= utf8.RuneSelf {
+				return "", false // \d, \b, \1 and the like
+			}
+		case strings.IndexByte(".^$|?*+()[]{}", c) >= 0:
+			return "", false
+		}
+		b.WriteByte(c)
+	}
+	return b.String(), b.Len() > 0
+}
+
+func lowerASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 0x20
+		}
+	}
+	return string(b)
 }
 
 func compileSegment(part string) (segment, error) {
@@ -53,6 +111,11 @@ func compileSegment(part string) (segment, error) {
 		return segment{}, err
 	}
 	s := segment{kind: segRegexp, re: re, src: src, u: u}
+	if lit, ok := regexpLiteral(src); ok && !magic {
+		// Text with letters: an i-flag regexp that is case-insensitive
+		// equality. Kept to narrow matches down (see compiled.need).
+		s.caseLit = lit
+	}
 	s.kind, s.lit, s.n = fastTest(part)
 	if s.kind != segRegexp {
 		s.re = nil

@@ -124,11 +124,10 @@ func (tw *writer) add(ctx context.Context, p string) (Entry, bool, error) {
 		return Entry{}, false, err
 	}
 	abs := filepath.Join(tw.opts.Dir, p)
-	fi, err := os.Lstat(abs)
+	st, err := lstat(abs)
 	if err != nil {
 		return Entry{}, false, err
 	}
-	st := statOf(fi)
 	mode := st.mode
 	// pacote's filter sees the path as listed, "./" included.
 	if isPackageBin(tw.opts.Bin, p) {
@@ -141,7 +140,7 @@ func (tw *writer) add(ctx context.Context, p string) (Entry, bool, error) {
 	// node-tar resolves link targets against cwd, which drops the "./".
 	rel := strings.TrimPrefix(p, "./")
 
-	var f *os.File
+	var f openFile
 	switch st.kind {
 	case 0:
 		h.typ = typeFile
@@ -222,41 +221,45 @@ func modeFromGo(m fs.FileMode) uint32 {
 	return mode
 }
 
-// openSame opens abs and checks it is still the file lstat saw.
-func openSame(abs string, want stat) (*os.File, error) {
-	f, err := os.Open(abs)
-	if err != nil {
-		return nil, err
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	got := statOf(fi)
+// openFile is a file being archived.
+type openFile interface {
+	io.Reader
+	Close() error
+}
+
+// sameFile reports as ErrChanged a file that is no longer the one lstat
+// saw: another file, or a different size.
+func sameFile(got, want stat) error {
 	if got.kind != 0 || got.dev != want.dev || got.ino != want.ino {
-		f.Close()
-		return nil, fmt.Errorf("%w: replaced", ErrChanged)
+		return fmt.Errorf("%w: replaced", ErrChanged)
 	}
 	if got.size != want.size {
-		f.Close()
-		return nil, fmt.Errorf("%w: size was %d bytes, now %d", ErrChanged, want.size, got.size)
+		return fmt.Errorf("%w: size was %d bytes, now %d", ErrChanged, want.size, got.size)
 	}
-	return f, nil
+	return nil
 }
 
 // copyContent copies exactly size bytes and the block padding, failing if
 // the file turns out shorter or longer.
-func (tw *writer) copyContent(ctx context.Context, f *os.File, size int64) error {
+func (tw *writer) copyContent(ctx context.Context, f io.Reader, size int64) error {
 	if tw.buf == nil {
-		tw.buf = make([]byte, readSize)
+		tw.buf = make([]byte, readSize+1)
 	}
 	var done int64
+	atEnd := false
 	for done < size {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		n, err := f.Read(tw.buf[:min(int64(len(tw.buf)), size-done)])
+		// Asking for one byte more than is left proves, when the read
+		// comes back short, that the file ends where lstat said: a
+		// regular file reads short only at its end. That saves the read
+		// that would otherwise look for the end.
+		want := min(int64(len(tw.buf)), size-done+1)
+		n, err := f.Read(tw.buf[:want])
+		if int64(n) > size-done {
+			return fmt.Errorf("%w: size was %d bytes, now longer", ErrChanged, size)
+		}
 		if n > 0 {
 			if _, werr := tw.w.Write(tw.buf[:n]); werr != nil {
 				return werr
@@ -269,12 +272,15 @@ func (tw *writer) copyContent(ctx context.Context, f *os.File, size int64) error
 		if err != nil {
 			return err
 		}
+		atEnd = int64(n) < want
 	}
-	// One more read proves the file did not grow while we read it.
-	if n, err := f.Read(tw.buf[:1]); n > 0 {
-		return fmt.Errorf("%w: size was %d bytes, now longer", ErrChanged, size)
-	} else if err != nil && err != io.EOF {
-		return err
+	if !atEnd {
+		// The last read filled the buffer: look for the end.
+		if n, err := f.Read(tw.buf[:1]); n > 0 {
+			return fmt.Errorf("%w: size was %d bytes, now longer", ErrChanged, size)
+		} else if err != nil && err != io.EOF {
+			return err
+		}
 	}
 	if pad := roundBlock(size) - size; pad > 0 {
 		if _, err := tw.w.Write(zeros[:pad]); err != nil {

@@ -101,11 +101,10 @@ func TestWriteCanceled(t *testing.T) {
 func TestChangedFile(t *testing.T) {
 	dir := writeFiles(t, map[string]string{"a.js": "0123456789"})
 	abs := filepath.Join(dir, "a.js")
-	fi, err := os.Lstat(abs)
+	st, err := lstat(abs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := statOf(fi)
 
 	for _, size := range []int64{9, 11, 2000} {
 		f, err := os.Open(abs)
@@ -282,4 +281,46 @@ type countWriter int64
 func (c *countWriter) Write(p []byte) (int, error) {
 	*c += countWriter(len(p))
 	return len(p), nil
+}
+
+// The end of a file is proven by a short read, or by one more read when
+// the content fills the buffer exactly: both must catch a file longer
+// than its size by a single byte, at every size around the buffer's.
+func TestCopyContentBufferEdges(t *testing.T) {
+	for _, size := range []int64{1, readSize - 1, readSize, readSize + 1, readSize + 2, 2*readSize + 1, 2*readSize + 2} {
+		data := bytes.Repeat([]byte{'x'}, int(size)+1)
+		for _, declared := range []int64{size, size + 1} {
+			tw := &writer{w: bufio.NewWriter(io.Discard)}
+			err := tw.copyContent(context.Background(), bytes.NewReader(data), declared)
+			if declared == size && !errors.Is(err, ErrChanged) {
+				t.Errorf("%d bytes declared as %d: err = %v, want ErrChanged", len(data), declared, err)
+			}
+			if declared == size+1 && err != nil {
+				t.Errorf("%d bytes declared as %d: %v", len(data), declared, err)
+			}
+		}
+	}
+}
+
+// A file replaced by a symlink between lstat and open is refused, not
+// followed.
+func TestReplacedBySymlink(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"a.js": "0123456789", "b.js": "9876543210"})
+	abs := filepath.Join(dir, "a.js")
+	st, err := lstat(abs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(abs); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("b.js", abs); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := openSame(abs, st); !errors.Is(err, ErrChanged) {
+		if f != nil {
+			f.Close()
+		}
+		t.Errorf("openSame of a symlink: err = %v, want ErrChanged", err)
+	}
 }
