@@ -29,8 +29,8 @@ type segment struct {
 	re   *reProg
 	src  string // the JS regexp source, for tests
 	u    bool   // the regexp has the u flag
-	// caseLit is the text of a regexp that is only a literal with
-	// letters in it, matched ignoring case.
+	// caseLit is the lower-cased text of a regexp that is only an ASCII
+	// literal with letters in it, matched ignoring case.
 	caseLit string
 }
 
@@ -44,9 +44,9 @@ func (s *segment) need() (text string, fold bool) {
 	case segStarExt:
 		lit, fold = s.lit, true
 	case segRegexp:
-		lit, fold = lowerASCII(s.caseLit), true
+		lit, fold = s.caseLit, true
 	}
-	if !isASCII(lit) || fold && lit != lowerASCII(lit) {
+	if !isASCII(lit) {
 		return "", false
 	}
 	return lit, fold
@@ -79,16 +79,6 @@ func regexpLiteral(src string) (string, bool) {
 	return b.String(), b.Len() > 0
 }
 
-func lowerASCII(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 0x20
-		}
-	}
-	return string(b)
-}
-
 func compileSegment(part string) (segment, error) {
 	switch part {
 	case "**":
@@ -114,7 +104,7 @@ func compileSegment(part string) (segment, error) {
 	if lit, ok := regexpLiteral(src); ok && !magic {
 		// Text with letters: an i-flag regexp that is case-insensitive
 		// equality. Kept to narrow matches down (see compiled.need).
-		s.caseLit = lit
+		s.caseLit = lowerJS(lit)
 	}
 	s.kind, s.lit, s.n = fastTest(part)
 	if s.kind != segRegexp {
